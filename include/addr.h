@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef CKQ_ADDR_H
+#define CKQ_ADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One type for IPv4 and IPv6 so every layer is ready for both families. */
+struct ckq_addr {
+	uint8_t family;		/* CKQ_AF_INET or CKQ_AF_INET6 */
+	uint8_t a[16];		/* IPv4 in a[0..3], the rest zero */
+};
+
+#define CKQ_AF_INET 4
+#define CKQ_AF_INET6 6
+#define CKQ_ADDR_STRLEN 46	/* INET6_ADDRSTRLEN */
+
+#define CKQ_PROTO_TCP 6
+#define CKQ_PROTO_UDP 17
+
+/* Returns 0 or CKQ_ERR_FORMAT. Accepts dotted quad or IPv6 text. */
+int addr_parse(const char *s, struct ckq_addr *out);
+/* Writes text into out (at least CKQ_ADDR_STRLEN bytes); returns out. */
+const char *addr_str(const struct ckq_addr *a, char *out, size_t out_size);
+bool addr_equal(const struct ckq_addr *x, const struct ckq_addr *y);
+size_t addr_len(const struct ckq_addr *a); /* 4 or 16, 0 if invalid */
+
+/* "tcp/22", "udp/53" or a bare "22" (tcp). Returns 0 or CKQ_ERR_FORMAT. */
+int portspec_parse(const char *s, uint8_t *proto, uint16_t *port);
+const char *proto_name(uint8_t proto);
+
+#endif

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef CKQ_CONF_H
+#define CKQ_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "crypto.h"
+#include "proto.h"
+
+#define CKQ_CONF_DIR "/etc/ckq"
+#define CKQ_MAX_PORTS 64
+#define CKQ_TOTP_MAX 64
+#define CKQ_ERRBUF 512
+
+struct ckqd_conf {
+	uint16_t knock_port;
+	uint16_t queue;
+	uint32_t queue_maxlen;
+	uint32_t freshness;		/* seconds either side of our clock */
+	uint32_t default_grant;
+	uint32_t max_grant;
+	uint32_t challenge_timeout;
+	uint32_t max_pending;
+	uint32_t replay_capacity;
+	int log_level;
+	char pid_file[256];
+};
+
+struct port_spec {
+	uint8_t proto;
+	uint16_t port;
+};
+
+struct ckq_user {
+	char name[CKQ_USER_MAX + 1];
+	struct ckq_key *key;
+	struct port_spec ports[CKQ_MAX_PORTS];
+	size_t nports;
+	uint8_t totp[CKQ_TOTP_MAX];
+	size_t totp_len;
+	bool revoked;
+	uint32_t max_grant;		/* 0: the server's */
+	uint64_t totp_last_step;	/* runtime: kept by ckqd across reloads */
+};
+
+struct userdb {
+	struct ckq_user *users;		/* sorted by name */
+	size_t n;
+};
+
+void conf_defaults(struct ckqd_conf *c);
+/* err receives "FILE line N: what" on failure. */
+int conf_parse(const char *text, size_t len, const char *fname,
+	       struct ckqd_conf *c, char *err, size_t err_len);
+int conf_load(const char *dir, struct ckqd_conf *c, char *err, size_t err_len);
+
+int ports_parse(const char *s, struct port_spec *ports, size_t max, size_t *n);
+int ports_format(const struct port_spec *ports, size_t n, char *out, size_t out_len);
+bool user_may(const struct ckq_user *u, uint8_t proto, uint16_t port);
+
+/* A user file holds everything but the public key, which sits beside it. */
+int user_parse(const char *text, size_t len, const char *fname,
+	       struct ckq_user *u, char *err, size_t err_len);
+int user_format(const struct ckq_user *u, char **out, size_t *out_len);
+int user_load(const char *dir, const char *name, struct ckq_user *u,
+	      char *err, size_t err_len);
+void user_clear(struct ckq_user *u);
+
+/* Loads every DIR/users/NAME.conf; a broken file fails the whole load. */
+int userdb_load(const char *dir, struct userdb **out, char *err, size_t err_len);
+struct ckq_user *userdb_find(const struct userdb *db, const char *name);
+void userdb_free(struct userdb *db);
+
+int server_key_load(const char *dir, bool private_part, struct ckq_key **out,
+		    char *err, size_t err_len);
+
+#endif

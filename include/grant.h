@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef CKQ_GRANT_H
+#define CKQ_GRANT_H
+
+#include <stdint.h>
+
+#include "addr.h"
+
+/*
+ * Kernel-enforced grants: a granted client address sits in a per-port ipset
+ * with its own timeout, and static iptables rules match on the set, so the
+ * kernel both opens the port and closes it again when the entry expires.
+ * Talks nfnetlink directly; nothing here runs ipset(8) or iptables(8).
+ */
+
+struct grant;
+
+#define GRANT_SETNAME_LEN 32	/* IPSET_MAXNAMELEN, NUL included */
+#define GRANT_COMMENT_MAX 32	/* characters of [A-Za-z0-9._-] */
+#define GRANT_TIMEOUT_MAX 2147483U	/* the kernel's IPSET_MAX_TIMEOUT */
+
+/*
+ * "ckq-tcp-22" for CKQ_AF_INET, "ckq6-tcp-22" for CKQ_AF_INET6; an empty
+ * string for an unknown family or protocol, which every call below refuses.
+ */
+void grant_set_name(char out[GRANT_SETNAME_LEN], uint8_t family,
+		    uint8_t proto, uint16_t port);
+
+/*
+ * Opens the netlink socket and checks that the kernel speaks ipset and that
+ * we hold CAP_NET_ADMIN. NULL on failure with errno set. Not thread safe:
+ * one handle, used from one thread.
+ */
+struct grant *grant_open(void);
+void grant_close(struct grant *g);
+
+/*
+ * Adds addr, or refreshes its timeout and comment if already present.
+ * timeout_s must be 1..GRANT_TIMEOUT_MAX (CKQ_ERR_RANGE); comment is NULL or
+ * 1..GRANT_COMMENT_MAX characters of [A-Za-z0-9._-] (CKQ_ERR_FORMAT).
+ * CKQ_ERR_NOENT if the set does not exist, CKQ_ERR_IPSET on other failures.
+ */
+int grant_add(struct grant *g, const char *set, const struct ckq_addr *addr,
+	      uint32_t timeout_s, const char *comment);
+
+/* 0, or CKQ_ERR_NOENT if addr was not in the set or the set is missing. */
+int grant_del(struct grant *g, const char *set, const struct ckq_addr *addr);
+
+/* 1 present, 0 absent, negative CKQ_ERR_* (CKQ_ERR_NOENT: no such set). */
+int grant_test(struct grant *g, const char *set, const struct ckq_addr *addr);
+
+/*
+ * Calls cb for every member of set with its remaining lifetime in seconds
+ * (0: no expiry) and its comment ("" if none; bytes outside printable ASCII
+ * shown as '?'). A non-zero return from cb stops the walk and is returned.
+ * Otherwise 0, or CKQ_ERR_NOENT when the set does not exist.
+ */
+typedef int (*grant_list_cb)(const struct ckq_addr *addr,
+			     uint32_t timeout_left, const char *comment,
+			     void *arg);
+int grant_list(struct grant *g, const char *set, grant_list_cb cb, void *arg);
+
+/*
+ * Calls cb with the name of every set whose name begins with "ckq-" or
+ * "ckq6-"; a non-zero return from cb stops the walk and is returned.
+ */
+typedef int (*grant_set_cb)(const char *set, void *arg);
+int grant_list_sets(struct grant *g, grant_set_cb cb, void *arg);
+
+/*
+ * Text of the last failure, worded as ipset(8) words it (e.g. "The set with
+ * the given name does not exist"); "" after a success. Valid until the next
+ * call on g.
+ */
+const char *grant_errmsg(const struct grant *g);
+
+#endif

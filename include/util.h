@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef CKQ_UTIL_H
+#define CKQ_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CKQ_FILE_MAX (256 * 1024)
+
+/*
+ * Reads a whole regular file (O_NOFOLLOW: a symlink is refused). A secret
+ * file is refused when group or others may read it. On failure `why` says
+ * what was wrong, naming the file. The buffer is NUL-terminated; the caller
+ * frees it (wiping it first if secret).
+ */
+int file_read(const char *path, bool secret, char **out, size_t *len,
+	      char *why, size_t why_len);
+/* Temporary file, fsync, rename, fsync of the directory. */
+int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+int mkdir_mode(const char *path, mode_t mode);
+/* mkdir -p: missing parents get the same mode. */
+int mkdir_parents(const char *path, mode_t mode);
+
+int parse_u32(const char *s, uint32_t max, uint32_t *out);
+/* Seconds with an optional unit: 90, 90s, 15m, 2h, 1d. */
+int parse_duration(const char *s, uint32_t *out);
+
+/*
+ * Iterates over "key = value" lines, skipping blanks and # comments, with
+ * the line number for messages. key and value are NUL-terminated copies.
+ */
+struct kv_iter {
+	const char *p, *end;
+	unsigned int line;
+	char key[64];
+	char value[1024];
+};
+void kv_init(struct kv_iter *it, const char *text, size_t len);
+/* 1 with a pair, 0 at the end, CKQ_ERR_FORMAT for a malformed line. */
+int kv_next(struct kv_iter *it);
+
+#endif

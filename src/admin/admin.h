@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef CKQ_ADMIN_H
+#define CKQ_ADMIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "grant.h"
+
+extern const char *admin_dir;
+
+int init_main(int argc, char *argv[]);
+int add_user_main(int argc, char *argv[]);
+int del_user_main(int argc, char *argv[]);
+int revoke_main(int argc, char *argv[]);
+int list_main(int argc, char *argv[]);
+int status_main(int argc, char *argv[]);
+int close_main(int argc, char *argv[]);
+
+/* Parses the common "-c DIR" and "--help"; returns the index of the first operand or -1. */
+int admin_getopt(int argc, char *argv[], const char *usage, int *ret);
+
+/* SIGHUP to a running ckqd; returns 1 if signalled, 0 if none runs. */
+int reload_daemon(void);
+/* The pid of the running ckqd named by the pid file, or 0. */
+long daemon_pid(void);
+
+/* Grants read from the kernel's ipsets. */
+struct live_grant {
+	char set[GRANT_SETNAME_LEN];
+	struct ckq_addr addr;
+	uint32_t timeout_left;
+	char comment[GRANT_COMMENT_MAX + 1];
+};
+struct live_grants {
+	struct live_grant *g;
+	size_t n, cap;
+};
+int live_grants_read(struct grant *gs, struct live_grants *out);
+void live_grants_free(struct live_grants *lg);
+/* Closes what matches user (comment) or addr; returns how many, or < 0. */
+int close_grants(const char *user, const struct ckq_addr *addr, bool quiet);
+void set_port_str(const char *set, char *out, size_t out_len);
+
+void qr_print(const char *text);
+
+#endif

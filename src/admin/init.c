@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "admin.h"
+#include "conf.h"
+#include "crypto.h"
+#include "err.h"
+#include "util.h"
+
+static const char init_usage[] =
+	"Usage: ckq-admin [-c DIR] init [--bits N] [--force]\n"
+	"Creates DIR (default " CKQ_CONF_DIR "), DIR/users, a commented ckqd.conf and the\n"
+	"server key pair (server.key mode 0600, server.pub for your users).\n\n"
+	"  --bits N   2048, 3072 (default) or 4096\n"
+	"  --force    replace an existing server key: every user must then import\n"
+	"             the new server.pub\n";
+
+static const char default_conf[] =
+	"# ckqd.conf: every setting, with its default. Durations take s, m, h, d.\n"
+	"# The UDP port the NFQUEUE rule steers to ckqd (restart to change).\n"
+	"#knock_port = 8888\n"
+	"# The netfilter queue number of that rule (restart to change).\n"
+	"#queue = 0\n"
+	"# Packets the kernel may hold for ckqd; beyond that it drops (fail closed).\n"
+	"#queue_maxlen = 1024\n"
+	"# How far a client's clock may be from ours.\n"
+	"#freshness = 30s\n"
+	"# Grant time when the client asks for none, and the most it may ask for.\n"
+	"#default_grant = 5m\n"
+	"#max_grant = 1h\n"
+	"# How long a challenge waits for the client's response.\n"
+	"#challenge_timeout = 10s\n"
+	"# Bounds on memory: pending challenges and remembered requests.\n"
+	"#max_pending = 1024\n"
+	"#replay_capacity = 65536\n"
+	"# error, warning, notice, info or debug.\n"
+	"#log_level = info\n"
+	"#pid_file = /run/ckqd.pid\n";
+
+int init_main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "bits", required_argument, NULL, 'b' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char path[PATH_MAX], fp[CKQ_FP_STRLEN], *pem = NULL;
+	struct ckq_key *key = NULL;
+	struct stat st;
+	uint32_t bits = 3072;
+	bool force = false;
+	size_t len = 0;
+	int opt, ret = 1;
+
+	while ((opt = getopt_long(argc, argv, "b:fc:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'b':
+			if (parse_u32(optarg, 65536, &bits) < 0 ||
+			    (bits != 2048 && bits != 3072 && bits != 4096)) {
+				fprintf(stderr, "ckq-admin init: --bits: choose 2048, 3072 or 4096\n");
+				return 2;
+			}
+			break;
+		case 'f': force = true; break;
+		case 'c': admin_dir = optarg; break;
+		case 'h': fputs(init_usage, stdout); return 0;
+		default: fputs(init_usage, stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		fputs(init_usage, stderr);
+		return 2;
+	}
+	umask(077);
+	snprintf(path, sizeof(path), "%s/users", admin_dir);
+	if (mkdir_mode(admin_dir, 0755) < 0 || mkdir_mode(path, 0700) < 0) {
+		fprintf(stderr, "ckq-admin init: cannot create %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/ckqd.conf", admin_dir);
+	if (lstat(path, &st) < 0 &&
+	    file_write_atomic(path, default_conf, sizeof(default_conf) - 1, 0644) < 0) {
+		fprintf(stderr, "ckq-admin init: cannot write %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/server.key", admin_dir);
+	if (lstat(path, &st) == 0 && !force) {
+		fprintf(stderr, "ckq-admin init: %s exists; --force replaces it (and every user\n"
+				"must then import the new server.pub)\n", path);
+		return 1;
+	}
+	if (key_generate(bits, &key) < 0 || key_to_pem(key, true, &pem, &len) < 0) {
+		fprintf(stderr, "ckq-admin init: key generation failed\n");
+		goto out;
+	}
+	if (file_write_atomic(path, pem, len, 0600) < 0) {
+		fprintf(stderr, "ckq-admin init: cannot write %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	wipe(pem, len);
+	free(pem);
+	pem = NULL;
+	snprintf(path, sizeof(path), "%s/server.pub", admin_dir);
+	if (key_to_pem(key, false, &pem, &len) < 0 ||
+	    file_write_atomic(path, pem, len, 0644) < 0) {
+		fprintf(stderr, "ckq-admin init: cannot write %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	key_fp_str(key->fp, fp);
+	printf("created the server key pair (%u bits) in %s\n"
+	       "  public key for your users: %s\n"
+	       "  fingerprint: %s\n"
+	       "Users import it with: ckq add-server NAME ADDRESS --key server.pub\n",
+	       bits, admin_dir, path, fp);
+	if (reload_daemon() > 0)
+		printf("note: ckqd is running with the old key: restart it\n");
+	ret = 0;
+out:
+	if (pem) {
+		wipe(pem, len);
+		free(pem);
+	}
+	key_free(key);
+	return ret;
+}

@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "admin.h"
+#include "conf.h"
+#include "err.h"
+#include "grant.h"
+
+struct read_ctx {
+	struct live_grants *lg;
+	struct grant *gs;
+	const char *set;
+	int err;
+};
+
+static int on_entry(const struct ckq_addr *addr, uint32_t left, const char *comment, void *arg)
+{
+	struct read_ctx *c = arg;
+	struct live_grants *lg = c->lg;
+	struct live_grant *g;
+
+	if (lg->n == lg->cap) {
+		size_t cap = lg->cap ? lg->cap * 2 : 64;
+		struct live_grant *n = realloc(lg->g, cap * sizeof(*n));
+
+		if (!n)
+			return CKQ_ERR_NOMEM;
+		lg->g = n;
+		lg->cap = cap;
+	}
+	g = &lg->g[lg->n++];
+	memset(g, 0, sizeof(*g));
+	snprintf(g->set, sizeof(g->set), "%s", c->set);
+	g->addr = *addr;
+	g->timeout_left = left;
+	snprintf(g->comment, sizeof(g->comment), "%s", comment ? comment : "");
+	return 0;
+}
+
+struct set_names {
+	char (*name)[GRANT_SETNAME_LEN];
+	size_t n, cap;
+};
+
+static int on_set(const char *set, void *arg)
+{
+	struct set_names *sn = arg;
+
+	if (sn->n == sn->cap) {
+		size_t cap = sn->cap ? sn->cap * 2 : 16;
+		char (*n)[GRANT_SETNAME_LEN] = realloc(sn->name, cap * sizeof(*n));
+
+		if (!n)
+			return CKQ_ERR_NOMEM;
+		sn->name = n;
+		sn->cap = cap;
+	}
+	snprintf(sn->name[sn->n++], GRANT_SETNAME_LEN, "%s", set);
+	return 0;
+}
+
+/* Set names first: one netlink dump at a time on the session's socket. */
+int live_grants_read(struct grant *gs, struct live_grants *out)
+{
+	struct read_ctx c = { .lg = out, .gs = gs };
+	struct set_names sn = { 0 };
+	size_t i;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = grant_list_sets(gs, on_set, &sn);
+	for (i = 0; ret >= 0 && i < sn.n; i++) {
+		c.set = sn.name[i];
+		ret = grant_list(gs, c.set, on_entry, &c);
+		if (ret == CKQ_ERR_NOENT)
+			ret = 0;	/* destroyed since the first dump */
+	}
+	free(sn.name);
+	return ret;
+}
+
+void live_grants_free(struct live_grants *lg)
+{
+	free(lg->g);
+	memset(lg, 0, sizeof(*lg));
+}
+
+/* "ckq-tcp-22" -> "tcp/22"; "ckq6-udp-53" -> "udp/53 (IPv6)". */
+void set_port_str(const char *set, char *out, size_t out_len)
+{
+	const char *p = set;
+	bool v6 = !strncmp(set, "ckq6-", 5);
+	const char *dash;
+
+	p += v6 ? 5 : 4;
+	dash = strchr(p, '-');
+	if (!dash || dash - p > 3) {
+		snprintf(out, out_len, "%s", set);
+		return;
+	}
+	snprintf(out, out_len, "%.*s/%s", (int)(dash - p), p, dash + 1);
+}
+
+static struct grant *open_or_say(void)
+{
+	struct grant *g = grant_open();
+
+	if (!g)
+		fprintf(stderr, "ckq-admin: cannot read the kernel's ipsets (run as root; is the\n"
+				"ip_set module loaded?)\n");
+	return g;
+}
+
+int close_grants(const char *user, const struct ckq_addr *addr, bool quiet)
+{
+	struct live_grants lg;
+	struct grant *gs = open_or_say();
+	int ret, closed = 0;
+	size_t i;
+
+	if (!gs)
+		return CKQ_ERR_IPSET;
+	ret = live_grants_read(gs, &lg);
+	if (ret < 0) {
+		fprintf(stderr, "ckq-admin: cannot list the ipsets: %s\n", grant_errmsg(gs));
+		goto out;
+	}
+	for (i = 0; i < lg.n; i++) {
+		struct live_grant *g = &lg.g[i];
+		char a[CKQ_ADDR_STRLEN], port[40];
+
+		if (user ? strcmp(g->comment, user) : !addr_equal(&g->addr, addr))
+			continue;
+		ret = grant_del(gs, g->set, &g->addr);
+		if (ret < 0 && ret != CKQ_ERR_NOENT) {
+			fprintf(stderr, "ckq-admin: cannot remove %s from %s: %s\n",
+				addr_str(&g->addr, a, sizeof(a)), g->set, grant_errmsg(gs));
+			goto out;
+		}
+		set_port_str(g->set, port, sizeof(port));
+		if (!quiet)
+			printf("closed %s for %s%s%s%s\n", port, addr_str(&g->addr, a, sizeof(a)),
+			       g->comment[0] ? " (" : "", g->comment, g->comment[0] ? ")" : "");
+		closed++;
+	}
+	if (!quiet && !closed)
+		printf("nothing was open for %s\n", user ? user : "that address");
+	ret = closed;
+out:
+	live_grants_free(&lg);
+	grant_close(gs);
+	return ret;
+}
+
+static const char close_usage[] =
+	"Usage: ckq-admin [-c DIR] close NAME|ADDRESS\n"
+	"Closes every grant of user NAME, or every grant of ADDRESS, at once.\n";
+
+int close_main(int argc, char *argv[])
+{
+	struct ckq_addr addr;
+	int i, ret = 1;
+
+	i = admin_getopt(argc, argv, close_usage, &ret);
+	if (i < 0)
+		return ret;
+	if (i + 1 != argc) {
+		fputs(close_usage, stderr);
+		return 2;
+	}
+	if (addr_parse(argv[i], &addr) == 0)
+		ret = close_grants(NULL, &addr, false);
+	else if (user_name_valid(argv[i], strlen(argv[i])))
+		ret = close_grants(argv[i], NULL, false);
+	else {
+		fprintf(stderr, "ckq-admin close: '%s' is neither a user name nor an address\n",
+			argv[i]);
+		return 2;
+	}
+	return ret < 0 ? 1 : 0;
+}
+
+static const char list_usage[] =
+	"Usage: ckq-admin [-c DIR] list\n"
+	"Shows each user, their ports and key fingerprint, and what is open for them\n"
+	"now, read from the kernel's ipsets.\n";
+
+int list_main(int argc, char *argv[])
+{
+	char err[CKQ_ERRBUF] = "";
+	struct userdb *db = NULL;
+	struct live_grants lg = { 0 };
+	struct grant *gs;
+	size_t i, j;
+	int ret = 1;
+
+	i = (size_t)admin_getopt(argc, argv, list_usage, &ret);
+	if ((int)i < 0)
+		return ret;
+	if ((int)i != argc) {
+		fputs(list_usage, stderr);
+		return 2;
+	}
+	if (userdb_load(admin_dir, &db, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ckq-admin: %s\n", err);
+		return 1;
+	}
+	gs = open_or_say();
+	if (gs && live_grants_read(gs, &lg) < 0)
+		fprintf(stderr, "ckq-admin: cannot list the ipsets: %s\n", grant_errmsg(gs));
+	printf("%-16s %-20s %-52s %s\n", "USER", "PORTS", "KEY", "STATUS");
+	for (i = 0; i < db->n; i++) {
+		const struct ckq_user *u = &db->users[i];
+		char ports[CKQ_MAX_PORTS * 12], fp[CKQ_FP_STRLEN];
+		unsigned int open = 0;
+
+		ports_format(u->ports, u->nports, ports, sizeof(ports));
+		key_fp_str(u->key->fp, fp);
+		printf("%-16s %-20s %-52s ", u->name, ports, fp);
+		for (j = 0; j < lg.n; j++) {
+			char a[CKQ_ADDR_STRLEN], port[40], when[16];
+			time_t until = time(NULL) + lg.g[j].timeout_left;
+			struct tm tm;
+
+			if (strcmp(lg.g[j].comment, u->name))
+				continue;
+			localtime_r(&until, &tm);
+			strftime(when, sizeof(when), "%H:%M:%S", &tm);
+			set_port_str(lg.g[j].set, port, sizeof(port));
+			printf("%sopen %s for %s until %s", open++ ? ", " : "", port,
+			       addr_str(&lg.g[j].addr, a, sizeof(a)), when);
+		}
+		if (u->revoked)
+			printf("%srevoked", open ? ", " : "");
+		else if (!open)
+			printf("closed");
+		printf("\n");
+	}
+	if (!db->n)
+		printf("(no users: add one with 'ckq-admin add-user')\n");
+	live_grants_free(&lg);
+	grant_close(gs);
+	userdb_free(db);
+	return 0;
+}
+
+static const char status_usage[] =
+	"Usage: ckq-admin [-c DIR] status\n"
+	"Says whether ckqd runs, how many users there are, and every grant open now.\n";
+
+int status_main(int argc, char *argv[])
+{
+	char err[CKQ_ERRBUF] = "";
+	struct userdb *db = NULL;
+	struct live_grants lg = { 0 };
+	struct ckqd_conf conf;
+	struct grant *gs;
+	size_t i, revoked = 0;
+	int ret = 1;
+	long pid;
+
+	i = (size_t)admin_getopt(argc, argv, status_usage, &ret);
+	if ((int)i < 0)
+		return ret;
+	if ((int)i != argc) {
+		fputs(status_usage, stderr);
+		return 2;
+	}
+	if (conf_load(admin_dir, &conf, err, sizeof(err)) < 0 ||
+	    userdb_load(admin_dir, &db, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ckq-admin: %s\n", err);
+		return 1;
+	}
+	for (i = 0; i < db->n; i++)
+		revoked += db->users[i].revoked;
+	pid = daemon_pid();
+	if (pid)
+		printf("ckqd:    running (pid %ld)\n", pid);
+	else
+		printf("ckqd:    %s\n", "not running (knocks are unanswered; grants in the kernel still expire)");
+	printf("config:  %s (knock port udp/%u, queue %u)\n", admin_dir, conf.knock_port, conf.queue);
+	printf("users:   %zu (%zu revoked)\n", db->n, revoked);
+	gs = open_or_say();
+	if (gs && live_grants_read(gs, &lg) == 0) {
+		printf("grants:  %zu\n", lg.n);
+		for (i = 0; i < lg.n; i++) {
+			char a[CKQ_ADDR_STRLEN], port[40];
+
+			set_port_str(lg.g[i].set, port, sizeof(port));
+			printf("  %-8s %-40s %-16s %u s left\n", port,
+			       addr_str(&lg.g[i].addr, a, sizeof(a)),
+			       lg.g[i].comment[0] ? lg.g[i].comment : "-", lg.g[i].timeout_left);
+		}
+	}
+	live_grants_free(&lg);
+	grant_close(gs);
+	userdb_free(db);
+	return 0;
+}

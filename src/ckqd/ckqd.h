@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef CKQD_H
+#define CKQD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "conf.h"
+#include "log.h"
+#include "proto.h"
+
+struct pending_entry {
+	bool used;
+	bool done;			/* message 3 accepted, result sent */
+	struct ckq_session s;
+	struct ckq_addr src;
+	uint16_t sport;
+	char user[CKQ_USER_MAX + 1];
+	uint8_t request, proto;
+	uint16_t port;
+	uint32_t duration;
+	uint64_t expires_ms;
+	uint8_t h3[CKQ_HASH_LEN];	/* digest of the accepted message 3 */
+	uint8_t reply[128];		/* the last answer, for retransmissions */
+	size_t reply_len;
+};
+
+/* Pending challenges: a fixed table allocated once, so floods cannot grow it. */
+struct pending {
+	struct pending_entry *e;
+	size_t cap;
+	size_t count;
+};
+
+int pending_init(struct pending *p, size_t cap);
+void pending_free(struct pending *p);
+struct pending_entry *pending_by_sid(struct pending *p, const uint8_t sid[CKQ_SID_LEN]);
+struct pending_entry *pending_by_h1(struct pending *p, const uint8_t h1[CKQ_HASH_LEN]);
+/* Always returns a slot: an expired one, else the oldest (which is wiped). */
+struct pending_entry *pending_alloc(struct pending *p, uint64_t now_ms, bool *evicted);
+void pending_release(struct pending *p, struct pending_entry *e);
+size_t pending_expire(struct pending *p, uint64_t now_ms);
+
+struct counters {
+	uint64_t packets, junk, granted, closed, refused, retransmits, send_errors;
+};
+
+struct ckqd {
+	const char *dir;
+	struct ckqd_conf conf;
+	struct ckq_key *server;
+	struct userdb *users;
+	struct pending pending;
+	struct replay *replay;
+	struct grant *grant;
+	struct nfqueue *nfq;
+	int raw4, raw6;
+	struct counters cnt;
+	struct ratelimit rl_refuse, rl_junk, rl_error;
+	uint64_t (*now)(void);		/* wall clock, seconds */
+};
+
+int engine_packet(const uint8_t *pkt, size_t len, void *arg);
+
+#endif

@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <linux/netfilter.h>
+#include <string.h>
+
+#include "ckqd.h"
+#include "err.h"
+#include "grant.h"
+#include "pkt.h"
+#include "replay.h"
+#include "totp.h"
+
+/*
+ * One log line per decision, in key=value form so fail2ban and friends can
+ * match it; rate-limited because the sender chooses how often it fires.
+ */
+static void refuse(struct ckqd *d, const struct pkt_udp *p, const char *user,
+		   const char *reason)
+{
+	char src[CKQ_ADDR_STRLEN];
+
+	d->cnt.refused++;
+	log_rl(&d->rl_refuse, LOG_NOTICE, "knock refused reason=%s user=%s src=%s",
+	       reason, user && *user ? user : "-", addr_str(&p->src, src, sizeof(src)));
+}
+
+static void send_reply(struct ckqd *d, const struct pkt_udp *p,
+		       const uint8_t *msg, size_t len)
+{
+	uint8_t pkt[PKT_IPV6_HDR_LEN + PKT_UDP_HDR_LEN + CKQ_MSG_MAX];
+	int n, fd = p->src.family == CKQ_AF_INET ? d->raw4 : d->raw6;
+
+	n = pkt_build_udp(pkt, sizeof(pkt), &p->dst, d->conf.knock_port,
+			  &p->src, p->sport, msg, len);
+	if (n < 0 || fd < 0 || pkt_raw_send(fd, pkt, (size_t)n) < 0) {
+		d->cnt.send_errors++;
+		log_rl(&d->rl_error, LOG_WARNING, "cannot send reply: %s",
+		       n < 0 ? ckq_strerror(n) : fd < 0 ? "no raw socket for this family"
+						     : "raw socket send failed");
+	}
+}
+
+static uint32_t grant_time(const struct ckqd *d, const struct ckq_user *u, uint32_t asked)
+{
+	uint32_t max = d->conf.max_grant;
+
+	if (u->max_grant && u->max_grant < max)
+		max = u->max_grant;
+	if (asked == 0)
+		asked = d->conf.default_grant;
+	return asked < max ? asked : max;
+}
+
+static void handle_request(struct ckqd *d, const struct pkt_udp *p)
+{
+	struct ckq_msg1 m;
+	struct ckq_user *u;
+	struct pending_entry *e;
+	uint8_t h1[CKQ_HASH_LEN];
+	uint64_t now = d->now(), step = 0, skew;
+	bool evicted;
+	int ret;
+
+	if (proto_digest(p->payload, p->payload_len, h1) < 0)
+		return;
+	/* A lost challenge: the client sends the same bytes, we answer the same. */
+	e = pending_by_h1(&d->pending, h1);
+	if (e) {
+		if (addr_equal(&e->src, &p->src) && e->sport == p->sport && !e->done) {
+			d->cnt.retransmits++;
+			send_reply(d, p, e->reply, e->reply_len);
+		}
+		return;
+	}
+	if (replay_contains(d->replay, h1, now)) {
+		refuse(d, p, NULL, "replay");
+		return;
+	}
+	ret = proto_request_open(d->server, p->payload, p->payload_len, &m);
+	if (ret < 0) {
+		refuse(d, p, NULL, "undecryptable");
+		return;
+	}
+	u = userdb_find(d->users, m.req.user);
+	if (!u) {
+		refuse(d, p, m.req.user, "unknown_user");
+		goto out;
+	}
+	if (u->revoked) {
+		refuse(d, p, u->name, "revoked");
+		goto out;
+	}
+	if (proto_request_verify(d->server, u->key, &m) < 0) {
+		refuse(d, p, u->name, "bad_signature");
+		goto out;
+	}
+	skew = m.req.timestamp > now ? m.req.timestamp - now : now - m.req.timestamp;
+	if (skew > d->conf.freshness) {
+		refuse(d, p, u->name, "stale_timestamp");
+		goto out;
+	}
+	if (!addr_equal(&m.req.addr, &p->src)) {
+		refuse(d, p, u->name, "address_mismatch");
+		goto out;
+	}
+	if (!user_may(u, m.req.proto, m.req.port)) {
+		refuse(d, p, u->name, "port_not_allowed");
+		goto out;
+	}
+	/* Last, so that a request failing elsewhere does not burn the code. */
+	if (totp_verify(u->totp, u->totp_len, now, m.req.otp, u->totp_last_step, &step) < 0) {
+		refuse(d, p, u->name, "bad_otp");
+		goto out;
+	}
+	ret = replay_check_add(d->replay, h1, now, m.req.timestamp + d->conf.freshness + 1);
+	if (ret < 0) {
+		refuse(d, p, u->name, ret == CKQ_ERR_FULL ? "replay_cache_full" : "replay");
+		goto out;
+	}
+	u->totp_last_step = step;
+
+	e = pending_alloc(&d->pending, mono_ms(), &evicted);
+	if (evicted)
+		log_rl(&d->rl_error, LOG_WARNING,
+		       "pending table full (%zu): dropped the oldest challenge",
+		       d->pending.cap);
+	e->s = m.s;
+	if (ckq_random(e->s.sid, sizeof(e->s.sid)) < 0 ||
+	    ckq_random(e->s.ns, sizeof(e->s.ns)) < 0 ||
+	    proto_challenge_build(d->server, &e->s, e->reply, sizeof(e->reply),
+				  &e->reply_len) < 0) {
+		log_rl(&d->rl_error, LOG_ERR, "cannot build a challenge");
+		pending_release(&d->pending, e);
+		goto out;
+	}
+	e->src = p->src;
+	e->sport = p->sport;
+	memcpy(e->user, u->name, sizeof(e->user));
+	e->request = m.req.request;
+	e->proto = m.req.proto;
+	e->port = m.req.port;
+	e->duration = grant_time(d, u, m.req.duration);
+	e->expires_ms = mono_ms() + (uint64_t)d->conf.challenge_timeout * 1000;
+	send_reply(d, p, e->reply, e->reply_len);
+out:
+	wipe(&m, sizeof(m));
+}
+
+static void handle_response(struct ckqd *d, const struct pkt_udp *p)
+{
+	struct pending_entry *e;
+	struct ckq_user *u;
+	struct ckq_result res;
+	uint8_t sid[CKQ_SID_LEN], h3[CKQ_HASH_LEN];
+	char set[GRANT_SETNAME_LEN], src[CKQ_ADDR_STRLEN];
+	int ret;
+
+	if (proto_response_sid(p->payload, p->payload_len, sid) < 0 ||
+	    !(e = pending_by_sid(&d->pending, sid)) || !addr_equal(&e->src, &p->src)) {
+		refuse(d, p, NULL, "unknown_session");
+		return;
+	}
+	if (proto_digest(p->payload, p->payload_len, h3) < 0)
+		return;
+	if (e->done) {
+		/* The result was lost: repeat it, never act twice. */
+		if (ct_equal(h3, e->h3, sizeof(h3))) {
+			d->cnt.retransmits++;
+			send_reply(d, p, e->reply, e->reply_len);
+		} else {
+			refuse(d, p, e->user, "nonce_reused");
+		}
+		return;
+	}
+	u = userdb_find(d->users, e->user);
+	if (!u || u->revoked) {
+		refuse(d, p, e->user, u ? "revoked" : "unknown_user");
+		pending_release(&d->pending, e);
+		return;
+	}
+	if (proto_response_open(d->server, u->key, &e->s, p->payload, p->payload_len) < 0) {
+		refuse(d, p, e->user, "bad_response");
+		return;
+	}
+
+	memset(&res, 0, sizeof(res));
+	res.addr = e->src;
+	res.proto = e->proto;
+	res.port = e->port;
+	grant_set_name(set, e->src.family, e->proto, e->port);
+	addr_str(&e->src, src, sizeof(src));
+	if (e->request == CKQ_REQ_OPEN) {
+		ret = grant_add(d->grant, set, &e->src, e->duration, e->user);
+		res.status = CKQ_RES_GRANTED;
+		res.expires = d->now() + e->duration;
+	} else {
+		ret = grant_del(d->grant, set, &e->src);
+		if (ret == CKQ_ERR_NOENT)
+			ret = 0;
+		res.status = CKQ_RES_CLOSED;
+	}
+	if (ret < 0) {
+		log_rl(&d->rl_error, LOG_ERR, "knock failed reason=ipset user=%s src=%s set=%s: %s",
+		       e->user, src, set, grant_errmsg(d->grant));
+		d->cnt.refused++;
+		pending_release(&d->pending, e);
+		return;
+	}
+	if (proto_result_build(d->server, &e->s, &res, e->reply, sizeof(e->reply),
+			       &e->reply_len) < 0) {
+		log_rl(&d->rl_error, LOG_ERR, "cannot build a result");
+		pending_release(&d->pending, e);
+		return;
+	}
+	e->done = true;
+	memcpy(e->h3, h3, sizeof(h3));
+	if (res.status == CKQ_RES_GRANTED) {
+		d->cnt.granted++;
+		log_rl(&d->rl_refuse, LOG_NOTICE,
+		       "knock granted user=%s src=%s port=%s/%u duration=%u",
+		       e->user, src, proto_name(e->proto), e->port, e->duration);
+	} else {
+		d->cnt.closed++;
+		log_rl(&d->rl_refuse, LOG_NOTICE, "knock closed user=%s src=%s port=%s/%u",
+		       e->user, src, proto_name(e->proto), e->port);
+	}
+	send_reply(d, p, e->reply, e->reply_len);
+}
+
+/* Every knock packet is dropped: it never reaches a socket, and nothing is bypassed. */
+int engine_packet(const uint8_t *pkt, size_t len, void *arg)
+{
+	struct ckqd *d = arg;
+	struct pkt_udp p;
+	int type;
+
+	d->cnt.packets++;
+	if (pkt_parse_udp(pkt, len, &p) < 0 || p.dport != d->conf.knock_port) {
+		d->cnt.junk++;
+		return NF_DROP;
+	}
+	type = proto_precheck(d->server, p.payload, p.payload_len);
+	if (type < 0) {
+		d->cnt.junk++;
+		log_rl(&d->rl_junk, LOG_DEBUG, "junk dropped: %s", ckq_strerror(type));
+		return NF_DROP;
+	}
+	if (type == CKQ_MSG_REQUEST)
+		handle_request(d, &p);
+	else
+		handle_response(d, &p);
+	return NF_DROP;
+}

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ckqd.h"
+#include "config.h"
+#include "err.h"
+#include "grant.h"
+#include "nfq.h"
+#include "pkt.h"
+#include "replay.h"
+#include "util.h"
+
+static volatile sig_atomic_t want_reload, want_exit;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		want_reload = 1;
+	else
+		want_exit = 1;
+}
+
+static uint64_t wall_now(void)
+{
+	return (uint64_t)time(NULL);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: ckqd [-f] [-t] [-c DIR] [-v]\n"
+		"The ckq knock daemon: verdicts the knock packets that the NFQUEUE rule\n"
+		"sends it and grants access by adding addresses to per-port ipsets.\n\n"
+		"  -c DIR     configuration directory (default " CKQ_CONF_DIR ")\n"
+		"  -f         stay in the foreground and log to stderr\n"
+		"  -t         check the configuration, keys and users, then exit\n"
+		"  -v         log debug messages too\n"
+		"  -h         this help;  -V  the version\n\n"
+		"Signals: SIGHUP reloads ckqd.conf and the users; SIGTERM exits.\n");
+}
+
+/* Users and settings that can change without a restart. */
+static int load_users(struct ckqd *d, bool initial)
+{
+	char err[CKQ_ERRBUF] = "";
+	struct ckqd_conf conf;
+	struct userdb *db;
+	size_t i;
+	int ret;
+
+	ret = conf_load(d->dir, &conf, err, sizeof(err));
+	if (ret < 0) {
+		log_err("%s", err[0] ? err : ckq_strerror(ret));
+		return ret;
+	}
+	ret = userdb_load(d->dir, &db, err, sizeof(err));
+	if (ret < 0) {
+		log_err("%s", err[0] ? err : ckq_strerror(ret));
+		return ret;
+	}
+	/* Carry each user's last TOTP step over, or a reload would re-open codes. */
+	for (i = 0; d->users && i < db->n; i++) {
+		struct ckq_user *old = userdb_find(d->users, db->users[i].name);
+
+		if (old)
+			db->users[i].totp_last_step = old->totp_last_step;
+	}
+	if (!initial && (conf.knock_port != d->conf.knock_port || conf.queue != d->conf.queue ||
+			 conf.max_pending != d->conf.max_pending ||
+			 conf.replay_capacity != d->conf.replay_capacity))
+		log_warn("knock_port, queue, max_pending and replay_capacity change only on restart");
+	if (!initial) {
+		conf.knock_port = d->conf.knock_port;
+		conf.queue = d->conf.queue;
+		conf.max_pending = d->conf.max_pending;
+		conf.replay_capacity = d->conf.replay_capacity;
+	}
+	userdb_free(d->users);
+	d->users = db;
+	d->conf = conf;
+	log_set_level(conf.log_level);
+	log_info("%s %zu user%s from %s/users", initial ? "loaded" : "reloaded",
+		 db->n, db->n == 1 ? "" : "s", d->dir);
+	return 0;
+}
+
+static int write_pid(const char *path)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+
+	return file_write_atomic(path, buf, (size_t)n, 0644);
+}
+
+int main(int argc, char *argv[])
+{
+	struct ckqd d;
+	char err[CKQ_ERRBUF] = "";
+	bool foreground = false, check_only = false, debug = false;
+	struct sigaction sa;
+	uint64_t last_sweep = 0;
+	int opt, ret = 1;
+
+	memset(&d, 0, sizeof(d));
+	d.dir = CKQ_CONF_DIR;
+	d.raw4 = d.raw6 = -1;
+	d.now = wall_now;
+	while ((opt = getopt(argc, argv, "c:ftvhV")) != -1) {
+		switch (opt) {
+		case 'c': d.dir = optarg; break;
+		case 'f': foreground = true; break;
+		case 't': check_only = true; foreground = true; break;
+		case 'v': debug = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("ckqd %s\n", PACKAGE_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	log_open("ckqd", foreground, debug ? LOG_DEBUG : LOG_INFO);
+	d.rl_refuse = (struct ratelimit)RATELIMIT_INIT(20, 5);
+	d.rl_junk = (struct ratelimit)RATELIMIT_INIT(5, 1);
+	d.rl_error = (struct ratelimit)RATELIMIT_INIT(10, 1);
+
+	if (load_users(&d, true) < 0)
+		goto out;
+	if (debug)
+		log_set_level(LOG_DEBUG);
+	if (server_key_load(d.dir, true, &d.server, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto out;
+	}
+	if (check_only) {
+		char fp[CKQ_FP_STRLEN];
+
+		key_fp_str(d.server->fp, fp);
+		printf("configuration in %s is valid: knock port udp/%u, queue %u, %zu users, server key %s\n",
+		       d.dir, d.conf.knock_port, d.conf.queue, d.users->n, fp);
+		ret = 0;
+		goto out;
+	}
+	if (pending_init(&d.pending, d.conf.max_pending) < 0 ||
+	    !(d.replay = replay_new(d.conf.replay_capacity))) {
+		log_err("out of memory for the pending and replay tables");
+		goto out;
+	}
+	d.grant = grant_open();
+	if (!d.grant) {
+		log_err("cannot open an ipset session (need CAP_NET_ADMIN and the ip_set module)");
+		goto out;
+	}
+	d.raw4 = pkt_raw_open(CKQ_AF_INET);
+	if (d.raw4 < 0) {
+		log_err("cannot open a raw IPv4 socket: %s (need CAP_NET_RAW)", strerror(errno));
+		goto out;
+	}
+	d.raw6 = pkt_raw_open(CKQ_AF_INET6);
+	if (d.raw6 < 0)
+		log_warn("no raw IPv6 socket (%s): IPv6 knocks get no answer", strerror(errno));
+	d.nfq = nfqueue_open(d.conf.queue, d.conf.queue_maxlen);
+	if (!d.nfq)
+		goto out;	/* nfqueue_open said why */
+
+	if (!foreground && daemon(0, 0) < 0) {
+		log_err("cannot become a daemon: %s", strerror(errno));
+		goto out;
+	}
+	if (write_pid(d.conf.pid_file) < 0)
+		log_warn("cannot write %s: %s", d.conf.pid_file, strerror(errno));
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	log_notice("ready: knock port udp/%u on queue %u, %zu users",
+		   d.conf.knock_port, d.conf.queue, d.users->n);
+	while (!want_exit) {
+		struct pollfd pfd = { .fd = nfqueue_fd(d.nfq), .events = POLLIN };
+		int n = poll(&pfd, 1, 1000);
+
+		if (n < 0 && errno != EINTR) {
+			log_err("poll: %s", strerror(errno));
+			break;
+		}
+		if (want_reload) {
+			want_reload = 0;
+			load_users(&d, false);
+		}
+		if (n > 0) {
+			int r;
+
+			/* Drain what is queued; each call verdicts one batch. */
+			do {
+				r = nfqueue_process(d.nfq, engine_packet, &d);
+			} while (r > 0 && !want_exit);
+			if (r < 0) {
+				log_err("queue receive failed: %s", ckq_strerror(r));
+				break;
+			}
+		}
+		/* Once a second: a flood must not turn housekeeping into a hot path. */
+		if (mono_ms() - last_sweep >= 1000) {
+			last_sweep = mono_ms();
+			pending_expire(&d.pending, last_sweep);
+			replay_expire(d.replay, d.now());
+		}
+	}
+	log_notice("exiting: %llu packets, %llu granted, %llu closed, %llu refused, %llu junk",
+		   (unsigned long long)d.cnt.packets, (unsigned long long)d.cnt.granted,
+		   (unsigned long long)d.cnt.closed, (unsigned long long)d.cnt.refused,
+		   (unsigned long long)d.cnt.junk);
+	unlink(d.conf.pid_file);
+	ret = want_exit ? 0 : 1;
+out:
+	nfqueue_close(d.nfq);
+	if (d.raw4 >= 0)
+		close(d.raw4);
+	if (d.raw6 >= 0)
+		close(d.raw6);
+	grant_close(d.grant);
+	replay_free(d.replay);
+	pending_free(&d.pending);
+	userdb_free(d.users);
+	key_free(d.server);
+	return ret;
+}

@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "err.h"
+#include "log.h"
+#include "totp.h"
+#include "util.h"
+
+void conf_defaults(struct ckqd_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->knock_port = 8888;
+	c->queue = 0;
+	c->queue_maxlen = 1024;
+	c->freshness = 30;
+	c->default_grant = 300;
+	c->max_grant = 3600;
+	c->challenge_timeout = 10;
+	c->max_pending = 1024;
+	c->replay_capacity = 65536;
+	c->log_level = LOG_INFO;
+	snprintf(c->pid_file, sizeof(c->pid_file), "/run/ckqd.pid");
+}
+
+enum kind { K_PORT, K_U16, K_U32, K_DURATION, K_LEVEL, K_PATH };
+
+static const struct keyword {
+	const char *name;
+	enum kind kind;
+	size_t off;
+	uint32_t min, max;
+} keywords[] = {
+	{ "knock_port", K_PORT, offsetof(struct ckqd_conf, knock_port), 1, 65535 },
+	{ "queue", K_U16, offsetof(struct ckqd_conf, queue), 0, 65535 },
+	{ "queue_maxlen", K_U32, offsetof(struct ckqd_conf, queue_maxlen), 16, 1 << 20 },
+	{ "freshness", K_DURATION, offsetof(struct ckqd_conf, freshness), 5, 3600 },
+	{ "default_grant", K_DURATION, offsetof(struct ckqd_conf, default_grant), 1, 2592000 },
+	{ "max_grant", K_DURATION, offsetof(struct ckqd_conf, max_grant), 1, 2592000 },
+	{ "challenge_timeout", K_DURATION, offsetof(struct ckqd_conf, challenge_timeout), 1, 300 },
+	{ "max_pending", K_U32, offsetof(struct ckqd_conf, max_pending), 1, 1 << 20 },
+	{ "replay_capacity", K_U32, offsetof(struct ckqd_conf, replay_capacity), 16, 1 << 24 },
+	{ "log_level", K_LEVEL, offsetof(struct ckqd_conf, log_level), 0, 0 },
+	{ "pid_file", K_PATH, offsetof(struct ckqd_conf, pid_file), 0, 0 },
+};
+
+int conf_parse(const char *text, size_t len, const char *fname,
+	       struct ckqd_conf *c, char *err, size_t err_len)
+{
+	struct kv_iter it;
+	int r;
+
+	kv_init(&it, text, len);
+	while ((r = kv_next(&it)) > 0) {
+		const struct keyword *k = NULL;
+		uint8_t *field;
+		uint32_t v = 0;
+		size_t i;
+
+		for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+			if (!strcmp(it.key, keywords[i].name))
+				k = &keywords[i];
+		if (!k) {
+			snprintf(err, err_len, "%s line %u: unknown keyword '%s'",
+				 fname, it.line, it.key);
+			return CKQ_ERR_CONFIG;
+		}
+		field = (uint8_t *)c + k->off;
+		switch (k->kind) {
+		case K_LEVEL:
+			r = log_level_parse(it.value);
+			if (r < 0) {
+				snprintf(err, err_len,
+					 "%s line %u: log_level '%s' is not one of error, warning, notice, info, debug",
+					 fname, it.line, it.value);
+				return CKQ_ERR_CONFIG;
+			}
+			memcpy(field, &r, sizeof(r));
+			continue;
+		case K_PATH:
+			if (it.value[0] != '/' || strlen(it.value) >= sizeof(c->pid_file)) {
+				snprintf(err, err_len, "%s line %u: %s must be an absolute path",
+					 fname, it.line, k->name);
+				return CKQ_ERR_CONFIG;
+			}
+			memcpy(field, it.value, strlen(it.value) + 1);
+			continue;
+		case K_DURATION:
+			r = parse_duration(it.value, &v);
+			break;
+		default:
+			r = parse_u32(it.value, UINT32_MAX, &v);
+			break;
+		}
+		if (r < 0 || v < k->min || v > k->max) {
+			snprintf(err, err_len, "%s line %u: %s '%s' is not %s from %u to %u",
+				 fname, it.line, k->name, it.value,
+				 k->kind == K_DURATION ? "a duration (s, m, h, d)" : "a number",
+				 k->min, k->max);
+			return CKQ_ERR_CONFIG;
+		}
+		if (k->kind == K_PORT || k->kind == K_U16) {
+			uint16_t v16 = (uint16_t)v;
+
+			memcpy(field, &v16, sizeof(v16));
+		} else {
+			memcpy(field, &v, sizeof(v));
+		}
+	}
+	if (r < 0) {
+		snprintf(err, err_len, "%s line %u: expected 'keyword = value'", fname, it.line);
+		return CKQ_ERR_CONFIG;
+	}
+	if (c->default_grant > c->max_grant) {
+		snprintf(err, err_len, "%s: default_grant (%u s) exceeds max_grant (%u s)",
+			 fname, c->default_grant, c->max_grant);
+		return CKQ_ERR_CONFIG;
+	}
+	return 0;
+}
+
+int conf_load(const char *dir, struct ckqd_conf *c, char *err, size_t err_len)
+{
+	char path[PATH_MAX], *text = NULL;
+	size_t len = 0;
+	int ret;
+
+	conf_defaults(c);
+	snprintf(path, sizeof(path), "%s/ckqd.conf", dir);
+	ret = file_read(path, false, &text, &len, err, err_len);
+	if (ret == CKQ_ERR_NOENT)
+		return 0;	/* every setting has a default */
+	if (ret < 0)
+		return ret;
+	ret = conf_parse(text, len, path, c, err, err_len);
+	free(text);
+	return ret;
+}
+
+int ports_parse(const char *s, struct port_spec *ports, size_t max, size_t *n)
+{
+	char item[16];
+	size_t i, j;
+
+	*n = 0;
+	while (*s) {
+		while (*s == ' ' || *s == ',')
+			s++;
+		if (!*s)
+			break;
+		for (i = 0; s[i] && s[i] != ',' && s[i] != ' '; i++)
+			if (i + 1 >= sizeof(item))
+				return CKQ_ERR_FORMAT;
+		memcpy(item, s, i);
+		item[i] = '\0';
+		s += i;
+		if (*n >= max)
+			return CKQ_ERR_RANGE;
+		if (portspec_parse(item, &ports[*n].proto, &ports[*n].port) < 0)
+			return CKQ_ERR_FORMAT;
+		for (j = 0; j < *n; j++)
+			if (ports[j].proto == ports[*n].proto && ports[j].port == ports[*n].port)
+				break;
+		if (j == *n)
+			(*n)++;
+	}
+	return *n ? 0 : CKQ_ERR_FORMAT;
+}
+
+int ports_format(const struct port_spec *ports, size_t n, char *out, size_t out_len)
+{
+	size_t i, used = 0;
+
+	if (out_len)
+		out[0] = '\0';
+	for (i = 0; i < n; i++) {
+		int w = snprintf(out + used, out_len - used, "%s%s/%u", i ? "," : "",
+				 proto_name(ports[i].proto), ports[i].port);
+
+		if (w < 0 || (size_t)w >= out_len - used)
+			return CKQ_ERR_RANGE;
+		used += (size_t)w;
+	}
+	return 0;
+}
+
+bool user_may(const struct ckq_user *u, uint8_t proto, uint16_t port)
+{
+	size_t i;
+
+	for (i = 0; i < u->nports; i++)
+		if (u->ports[i].proto == proto && u->ports[i].port == port)
+			return true;
+	return false;
+}
+
+int user_parse(const char *text, size_t len, const char *fname,
+	       struct ckq_user *u, char *err, size_t err_len)
+{
+	struct kv_iter it;
+	bool have_ports = false, have_totp = false;
+	int r;
+
+	kv_init(&it, text, len);
+	while ((r = kv_next(&it)) > 0) {
+		if (!strcmp(it.key, "ports")) {
+			if (ports_parse(it.value, u->ports, CKQ_MAX_PORTS, &u->nports) < 0) {
+				snprintf(err, err_len,
+					 "%s line %u: ports '%s' is not a list like tcp/22,udp/53",
+					 fname, it.line, it.value);
+				return CKQ_ERR_CONFIG;
+			}
+			have_ports = true;
+		} else if (!strcmp(it.key, "totp_secret")) {
+			r = base32_decode(it.value, strlen(it.value), u->totp, sizeof(u->totp));
+			wipe(it.value, sizeof(it.value));
+			if (r < TOTP_MIN_KEY_LEN) {
+				snprintf(err, err_len,
+					 "%s line %u: totp_secret is not base32 of %d to %d bytes",
+					 fname, it.line, TOTP_MIN_KEY_LEN, CKQ_TOTP_MAX);
+				return CKQ_ERR_CONFIG;
+			}
+			u->totp_len = (size_t)r;
+			have_totp = true;
+		} else if (!strcmp(it.key, "revoked")) {
+			if (strcmp(it.value, "yes") && strcmp(it.value, "no")) {
+				snprintf(err, err_len, "%s line %u: revoked must be yes or no",
+					 fname, it.line);
+				return CKQ_ERR_CONFIG;
+			}
+			u->revoked = !strcmp(it.value, "yes");
+		} else if (!strcmp(it.key, "max_grant")) {
+			if (parse_duration(it.value, &u->max_grant) < 0) {
+				snprintf(err, err_len, "%s line %u: max_grant '%s' is not a duration",
+					 fname, it.line, it.value);
+				return CKQ_ERR_CONFIG;
+			}
+		} else {
+			snprintf(err, err_len, "%s line %u: unknown keyword '%s'",
+				 fname, it.line, it.key);
+			return CKQ_ERR_CONFIG;
+		}
+	}
+	wipe(&it, sizeof(it));
+	if (r < 0) {
+		snprintf(err, err_len, "%s line %u: expected 'keyword = value'", fname, it.line);
+		return CKQ_ERR_CONFIG;
+	}
+	if (!have_ports || !have_totp) {
+		snprintf(err, err_len, "%s: missing %s", fname,
+			 have_ports ? "totp_secret" : "ports");
+		return CKQ_ERR_CONFIG;
+	}
+	return 0;
+}
+
+int user_format(const struct ckq_user *u, char **out, size_t *out_len)
+{
+	char ports[CKQ_MAX_PORTS * 12], secret[CKQ_TOTP_MAX * 2];
+	char *buf;
+	size_t cap = sizeof(ports) + sizeof(secret) + 256;
+	int n;
+
+	if (ports_format(u->ports, u->nports, ports, sizeof(ports)) < 0 ||
+	    base32_encode(u->totp, u->totp_len, secret, sizeof(secret)) < 0)
+		return CKQ_ERR_RANGE;
+	buf = malloc(cap);
+	if (!buf)
+		return CKQ_ERR_NOMEM;
+	n = snprintf(buf, cap,
+		     "# ckq user %s: written by ckq-admin; the public key is %s.pub\n"
+		     "ports = %s\ntotp_secret = %s\nrevoked = %s\n",
+		     u->name, u->name, ports, secret, u->revoked ? "yes" : "no");
+	if (u->max_grant && n > 0 && (size_t)n < cap)
+		n += snprintf(buf + n, cap - (size_t)n, "max_grant = %u\n", u->max_grant);
+	wipe(secret, sizeof(secret));
+	if (n < 0 || (size_t)n >= cap) {
+		wipe(buf, cap);
+		free(buf);
+		return CKQ_ERR_RANGE;
+	}
+	*out = buf;
+	*out_len = (size_t)n;
+	return 0;
+}
+
+void user_clear(struct ckq_user *u)
+{
+	key_free(u->key);
+	wipe(u, sizeof(*u));
+}
+
+int user_load(const char *dir, const char *name, struct ckq_user *u,
+	      char *err, size_t err_len)
+{
+	char path[PATH_MAX], *text = NULL;
+	size_t len = 0;
+	int ret;
+
+	memset(u, 0, sizeof(*u));
+	if (!user_name_valid(name, strlen(name))) {
+		snprintf(err, err_len, "'%s' is not a valid user name", name);
+		return CKQ_ERR_FORMAT;
+	}
+	memcpy(u->name, name, strlen(name) + 1);
+	snprintf(path, sizeof(path), "%s/users/%s.conf", dir, name);
+	ret = file_read(path, true, &text, &len, err, err_len);
+	if (ret < 0)
+		return ret;
+	ret = user_parse(text, len, path, u, err, err_len);
+	wipe(text, len);
+	free(text);
+	if (ret < 0)
+		goto fail;
+	snprintf(path, sizeof(path), "%s/users/%s.pub", dir, name);
+	ret = file_read(path, false, &text, &len, err, err_len);
+	if (ret < 0)
+		goto fail;
+	ret = key_from_pem(text, len, false, &u->key);
+	free(text);
+	if (ret < 0) {
+		snprintf(err, err_len, "%s: %s (need an RSA public key of %d to %d bits in PEM)",
+			 path, ckq_strerror(ret), CKQ_RSA_MIN_BITS, CKQ_RSA_MAX_BITS);
+		goto fail;
+	}
+	return 0;
+fail:
+	user_clear(u);
+	return ret;
+}
+
+static int user_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ckq_user *)a)->name, ((const struct ckq_user *)b)->name);
+}
+
+int userdb_load(const char *dir, struct userdb **out, char *err, size_t err_len)
+{
+	char path[PATH_MAX];
+	struct userdb *db;
+	struct dirent *de;
+	size_t cap = 0;
+	DIR *d;
+	int ret = 0;
+
+	db = calloc(1, sizeof(*db));
+	if (!db)
+		return CKQ_ERR_NOMEM;
+	snprintf(path, sizeof(path), "%s/users", dir);
+	d = opendir(path);
+	if (!d) {
+		*out = db;	/* no users yet is a valid state */
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		char name[CKQ_USER_MAX + 1];
+
+		if (n <= 5 || strcmp(de->d_name + n - 5, ".conf") || n - 5 > CKQ_USER_MAX)
+			continue;
+		memcpy(name, de->d_name, n - 5);
+		name[n - 5] = '\0';
+		if (db->n == cap) {
+			struct ckq_user *nu;
+
+			cap = cap ? cap * 2 : 16;
+			nu = realloc(db->users, cap * sizeof(*nu));
+			if (!nu) {
+				ret = CKQ_ERR_NOMEM;
+				break;
+			}
+			db->users = nu;
+		}
+		ret = user_load(dir, name, &db->users[db->n], err, err_len);
+		if (ret < 0)
+			break;
+		db->n++;
+	}
+	closedir(d);
+	if (ret < 0) {
+		userdb_free(db);
+		return ret;
+	}
+	if (db->n)
+		qsort(db->users, db->n, sizeof(*db->users), user_cmp);
+	*out = db;
+	return 0;
+}
+
+struct ckq_user *userdb_find(const struct userdb *db, const char *name)
+{
+	struct ckq_user key;
+	size_t n = strlen(name);
+
+	if (!db || !db->n || n > CKQ_USER_MAX)
+		return NULL;
+	memcpy(key.name, name, n + 1);
+	return bsearch(&key, db->users, db->n, sizeof(*db->users), user_cmp);
+}
+
+void userdb_free(struct userdb *db)
+{
+	size_t i;
+
+	if (!db)
+		return;
+	for (i = 0; i < db->n; i++)
+		user_clear(&db->users[i]);
+	free(db->users);
+	free(db);
+}
+
+int server_key_load(const char *dir, bool private_part, struct ckq_key **out,
+		    char *err, size_t err_len)
+{
+	char path[PATH_MAX], *text = NULL;
+	size_t len = 0;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, private_part ? "server.key" : "server.pub");
+	ret = file_read(path, private_part, &text, &len, err, err_len);
+	if (ret < 0)
+		return ret;
+	ret = key_from_pem(text, len, private_part, out);
+	wipe(text, len);
+	free(text);
+	if (ret < 0)
+		snprintf(err, err_len, "%s: %s", path, ckq_strerror(ret));
+	return ret;
+}

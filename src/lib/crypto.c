@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include "crypto.h"
+#include "err.h"
+
+struct crypto_stats crypto_stats;
+
+static const char mac1_label[] = "ckq suite1 mac1";
+
+void wipe(void *p, size_t n)
+{
+	if (p && n)
+		OPENSSL_cleanse(p, n);
+}
+
+bool ct_equal(const void *a, const void *b, size_t n)
+{
+	return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+int ckq_random(void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	/* The OS CSPRNG directly: nothing in-process to fork or to seed. */
+	while (len > 0) {
+		ssize_t r = getrandom(p, len, 0);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return CKQ_ERR_RANDOM;
+		}
+		p += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+int sha256_parts(const struct span *parts, size_t nparts, uint8_t out[CKQ_HASH_LEN])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ret = CKQ_ERR_CRYPTO;
+	size_t i;
+
+	if (!ctx)
+		return CKQ_ERR_NOMEM;
+	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		goto out;
+	for (i = 0; i < nparts; i++)
+		if (EVP_DigestUpdate(ctx, parts[i].p, parts[i].n) != 1)
+			goto out;
+	if (EVP_DigestFinal_ex(ctx, out, NULL) == 1)
+		ret = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	return ret;
+}
+
+int mac1_compute(const uint8_t key[CKQ_HASH_LEN], const uint8_t *msg, size_t len,
+		 uint8_t out[CKQ_MAC1_LEN])
+{
+	uint8_t full[CKQ_HASH_LEN];
+	size_t n = 0;
+
+	if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, CKQ_HASH_LEN,
+		       msg, len, full, sizeof(full), &n) || n != sizeof(full))
+		return CKQ_ERR_CRYPTO;
+	memcpy(out, full, CKQ_MAC1_LEN);
+	return 0;
+}
+
+static int key_finish(EVP_PKEY *pkey, bool has_private, struct ckq_key **out)
+{
+	struct ckq_key *k;
+	unsigned char *der = NULL;
+	int der_len, bits;
+	struct span parts[2];
+
+	if (!EVP_PKEY_is_a(pkey, "RSA"))
+		return CKQ_ERR_KEY;
+	bits = EVP_PKEY_get_bits(pkey);
+	if (bits < CKQ_RSA_MIN_BITS || bits > CKQ_RSA_MAX_BITS)
+		return CKQ_ERR_KEY;
+	der_len = i2d_PUBKEY(pkey, &der);
+	if (der_len <= 0)
+		return CKQ_ERR_CRYPTO;
+	k = calloc(1, sizeof(*k));
+	if (!k) {
+		OPENSSL_free(der);
+		return CKQ_ERR_NOMEM;
+	}
+	k->pkey = pkey;
+	k->has_private = has_private;
+	k->size = (size_t)EVP_PKEY_get_size(pkey);
+	parts[0] = (struct span){ der, (size_t)der_len };
+	if (sha256_parts(parts, 1, k->fp) < 0) {
+		OPENSSL_free(der);
+		free(k);
+		return CKQ_ERR_CRYPTO;
+	}
+	/* As WireGuard's mac1: anyone may send, but only with this public key. */
+	parts[0] = (struct span){ mac1_label, sizeof(mac1_label) - 1 };
+	parts[1] = (struct span){ der, (size_t)der_len };
+	if (sha256_parts(parts, 2, k->mac1_key) < 0) {
+		OPENSSL_free(der);
+		free(k);
+		return CKQ_ERR_CRYPTO;
+	}
+	OPENSSL_free(der);
+	*out = k;
+	return 0;
+}
+
+int key_generate(unsigned int bits, struct ckq_key **out)
+{
+	EVP_PKEY *pkey;
+	int ret;
+
+	if (bits < CKQ_RSA_MIN_BITS || bits > CKQ_RSA_MAX_BITS)
+		return CKQ_ERR_RANGE;
+	pkey = EVP_RSA_gen(bits);
+	if (!pkey)
+		return CKQ_ERR_CRYPTO;
+	ret = key_finish(pkey, true, out);
+	if (ret < 0)
+		EVP_PKEY_free(pkey);
+	return ret;
+}
+
+int key_from_pem(const void *pem, size_t len, bool want_private, struct ckq_key **out)
+{
+	BIO *bio;
+	EVP_PKEY *pkey;
+	int ret;
+
+	if (len == 0 || len > 64 * 1024)
+		return CKQ_ERR_KEY;
+	bio = BIO_new_mem_buf(pem, (int)len);
+	if (!bio)
+		return CKQ_ERR_NOMEM;
+	/* An empty passphrase callback: a key asking for one is refused. */
+	if (want_private)
+		pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)"");
+	else
+		pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (!pkey)
+		return CKQ_ERR_KEY;
+	ret = key_finish(pkey, want_private, out);
+	if (ret < 0)
+		EVP_PKEY_free(pkey);
+	return ret;
+}
+
+int key_to_pem(const struct ckq_key *k, bool private_part, char **out, size_t *out_len)
+{
+	BIO *bio = BIO_new(BIO_s_secmem());
+	BUF_MEM *mem = NULL;
+	int ok;
+	char *s;
+
+	if (!bio)
+		return CKQ_ERR_NOMEM;
+	if (private_part)
+		ok = k->has_private &&
+		     PEM_write_bio_PrivateKey(bio, k->pkey, NULL, NULL, 0, NULL, NULL);
+	else
+		ok = PEM_write_bio_PUBKEY(bio, k->pkey);
+	if (!ok || BIO_get_mem_ptr(bio, &mem) != 1 || !mem) {
+		BIO_free(bio);
+		return CKQ_ERR_CRYPTO;
+	}
+	s = malloc(mem->length + 1);
+	if (!s) {
+		BIO_free(bio);
+		return CKQ_ERR_NOMEM;
+	}
+	memcpy(s, mem->data, mem->length);
+	s[mem->length] = '\0';
+	*out_len = mem->length;
+	*out = s;
+	BIO_free(bio);
+	return 0;
+}
+
+void key_free(struct ckq_key *k)
+{
+	if (!k)
+		return;
+	EVP_PKEY_free(k->pkey);
+	wipe(k, sizeof(*k));
+	free(k);
+}
+
+unsigned int key_bits(const struct ckq_key *k)
+{
+	return (unsigned int)EVP_PKEY_get_bits(k->pkey);
+}
+
+void key_fp_str(const uint8_t fp[CKQ_FP_LEN], char out[CKQ_FP_STRLEN])
+{
+	unsigned char b64[48];
+	int n = EVP_EncodeBlock(b64, fp, CKQ_FP_LEN);
+
+	/* OpenSSH's form: SHA256: and unpadded base64. */
+	while (n > 0 && b64[n - 1] == '=')
+		n--;
+	memcpy(out, "SHA256:", 7);
+	memcpy(out + 7, b64, (size_t)n);
+	out[7 + n] = '\0';
+}
+
+static EVP_PKEY_CTX *oaep_ctx(const struct ckq_key *k, bool enc)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
+
+	if (!ctx)
+		return NULL;
+	if ((enc ? EVP_PKEY_encrypt_init(ctx) : EVP_PKEY_decrypt_init(ctx)) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha256()) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) != 1) {
+		EVP_PKEY_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+int rsa_oaep_encrypt(const struct ckq_key *pub, const uint8_t *in, size_t in_len,
+		     uint8_t *out, size_t out_cap, size_t *out_len)
+{
+	EVP_PKEY_CTX *ctx;
+	size_t n = out_cap;
+	int ret = CKQ_ERR_CRYPTO;
+
+	if (out_cap < pub->size)
+		return CKQ_ERR_RANGE;
+	ctx = oaep_ctx(pub, true);
+	if (!ctx)
+		return CKQ_ERR_CRYPTO;
+	crypto_stats.pub_ops++;
+	if (EVP_PKEY_encrypt(ctx, out, &n, in, in_len) == 1) {
+		*out_len = n;
+		ret = 0;
+	}
+	EVP_PKEY_CTX_free(ctx);
+	return ret;
+}
+
+int rsa_oaep_decrypt(const struct ckq_key *priv, const uint8_t *in, size_t in_len,
+		     uint8_t *out, size_t out_cap, size_t *out_len)
+{
+	uint8_t tmp[CKQ_RSA_MAX_BYTES];
+	EVP_PKEY_CTX *ctx;
+	size_t n = sizeof(tmp);
+	int ret = CKQ_ERR_DECRYPT;
+
+	if (!priv->has_private)
+		return CKQ_ERR_KEY;
+	if (in_len != priv->size)
+		return CKQ_ERR_FORMAT;
+	ctx = oaep_ctx(priv, false);
+	if (!ctx)
+		return CKQ_ERR_CRYPTO;
+	crypto_stats.priv_ops++;
+	if (EVP_PKEY_decrypt(ctx, tmp, &n, in, in_len) == 1) {
+		if (n <= out_cap) {
+			memcpy(out, tmp, n);
+			*out_len = n;
+			ret = 0;
+		} else {
+			ret = CKQ_ERR_RANGE;
+		}
+	}
+	wipe(tmp, sizeof(tmp));
+	EVP_PKEY_CTX_free(ctx);
+	return ret;
+}
+
+static int pss_setup(EVP_PKEY_CTX *pctx)
+{
+	return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+	       EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1 &&
+	       EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) == 1;
+}
+
+int rsa_pss_sign(const struct ckq_key *priv, const struct span *parts, size_t nparts,
+		 uint8_t *sig, size_t sig_cap, size_t *sig_len)
+{
+	EVP_MD_CTX *md;
+	EVP_PKEY_CTX *pctx = NULL;
+	size_t i, n = sig_cap;
+	int ret = CKQ_ERR_CRYPTO;
+
+	if (!priv->has_private)
+		return CKQ_ERR_KEY;
+	if (sig_cap < priv->size)
+		return CKQ_ERR_RANGE;
+	md = EVP_MD_CTX_new();
+	if (!md)
+		return CKQ_ERR_NOMEM;
+	if (EVP_DigestSignInit(md, &pctx, EVP_sha256(), NULL, priv->pkey) != 1 ||
+	    !pss_setup(pctx))
+		goto out;
+	for (i = 0; i < nparts; i++)
+		if (EVP_DigestSignUpdate(md, parts[i].p, parts[i].n) != 1)
+			goto out;
+	crypto_stats.priv_ops++;
+	if (EVP_DigestSignFinal(md, sig, &n) == 1) {
+		*sig_len = n;
+		ret = 0;
+	}
+out:
+	EVP_MD_CTX_free(md);
+	return ret;
+}
+
+int rsa_pss_verify(const struct ckq_key *pub, const struct span *parts, size_t nparts,
+		   const uint8_t *sig, size_t sig_len)
+{
+	EVP_MD_CTX *md;
+	EVP_PKEY_CTX *pctx = NULL;
+	size_t i;
+	int ret = CKQ_ERR_SIGNATURE;
+
+	if (sig_len != pub->size)
+		return CKQ_ERR_SIGNATURE;
+	md = EVP_MD_CTX_new();
+	if (!md)
+		return CKQ_ERR_NOMEM;
+	if (EVP_DigestVerifyInit(md, &pctx, EVP_sha256(), NULL, pub->pkey) != 1 ||
+	    !pss_setup(pctx)) {
+		ret = CKQ_ERR_CRYPTO;
+		goto out;
+	}
+	for (i = 0; i < nparts; i++)
+		if (EVP_DigestVerifyUpdate(md, parts[i].p, parts[i].n) != 1) {
+			ret = CKQ_ERR_CRYPTO;
+			goto out;
+		}
+	crypto_stats.pub_ops++;
+	if (EVP_DigestVerifyFinal(md, sig, sig_len) == 1)
+		ret = 0;
+out:
+	EVP_MD_CTX_free(md);
+	return ret;
+}
+
+static void gcm_iv(uint64_t nonce, uint8_t iv[12])
+{
+	int i;
+
+	memset(iv, 0, 12);
+	for (i = 0; i < 8; i++)
+		iv[11 - i] = (uint8_t)(nonce >> (8 * i));
+}
+
+static int aead_run(bool enc, const uint8_t key[CKQ_SKEY_LEN], uint64_t nonce,
+		    const struct span *aad, size_t naad,
+		    const uint8_t *in, size_t in_len, uint8_t *out, uint8_t *tag)
+{
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	uint8_t iv[12];
+	int n, ret = enc ? CKQ_ERR_CRYPTO : CKQ_ERR_DECRYPT;
+	size_t i;
+
+	if (!ctx)
+		return CKQ_ERR_NOMEM;
+	if (in_len > INT32_MAX)
+		goto out;
+	gcm_iv(nonce, iv);
+	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, iv, enc) != 1)
+		goto out;
+	for (i = 0; i < naad; i++)
+		if (EVP_CipherUpdate(ctx, NULL, &n, aad[i].p, (int)aad[i].n) != 1)
+			goto out;
+	if (in_len && EVP_CipherUpdate(ctx, out, &n, in, (int)in_len) != 1)
+		goto out;
+	if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, CKQ_TAG_LEN, tag) != 1)
+		goto out;
+	if (EVP_CipherFinal_ex(ctx, out + in_len, &n) != 1)
+		goto out;
+	if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, CKQ_TAG_LEN, tag) != 1)
+		goto out;
+	ret = 0;
+out:
+	EVP_CIPHER_CTX_free(ctx);
+	return ret;
+}
+
+int aead_seal(const uint8_t key[CKQ_SKEY_LEN], uint64_t nonce,
+	      const struct span *aad, size_t naad,
+	      const uint8_t *pt, size_t pt_len, uint8_t *out)
+{
+	return aead_run(true, key, nonce, aad, naad, pt, pt_len, out, out + pt_len);
+}
+
+int aead_open(const uint8_t key[CKQ_SKEY_LEN], uint64_t nonce,
+	      const struct span *aad, size_t naad,
+	      const uint8_t *ct, size_t ct_len, uint8_t *pt)
+{
+	uint8_t tag[CKQ_TAG_LEN];
+	int ret;
+
+	if (ct_len < CKQ_TAG_LEN)
+		return CKQ_ERR_TRUNCATED;
+	memcpy(tag, ct + ct_len - CKQ_TAG_LEN, CKQ_TAG_LEN);
+	ret = aead_run(false, key, nonce, aad, naad, ct, ct_len - CKQ_TAG_LEN, pt, tag);
+	if (ret < 0)
+		wipe(pt, ct_len - CKQ_TAG_LEN);
+	return ret;
+}
