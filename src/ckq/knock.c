@@ -49,6 +49,8 @@ static void knock_usage(FILE *f, const char *cmd)
 		"                     caps it; default: the server's)\n"
 		"  --knock-port N     the server's knock port (default 8888 or the stored one)\n"
 		"  --server-key FILE  the server's public key, when SERVER is an address\n"
+		"  --source-ip ADDR   the address the server sees you from, when it is not\n"
+		"                     this machine's (behind NAT); the server checks it\n"
 		"  --attempts N       sends of each message before giving up (default 5)\n"
 		"  --timeout MS       wait for each answer (default 1000 ms)\n"
 		"  -d DIR             the client's directory (default ~/.config/ckq)\n\n"
@@ -311,10 +313,12 @@ static int knock_main(int argc, char *argv[], uint8_t request)
 		{ "server-key", required_argument, NULL, 'k' },
 		{ "attempts", required_argument, NULL, 'a' },
 		{ "timeout", required_argument, NULL, 'w' },
+		{ "source-ip", required_argument, NULL, 's' },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *source_ip = NULL;
 	const char *cmd = request == CKQ_REQ_OPEN ? "open" : "close";
 	const char *dir_opt = NULL, *otp = NULL, *server_key = NULL, *port_opt = NULL;
 	char otp_buf[64] = "", path[PATH_MAX], local[CKQ_ADDR_STRLEN];
@@ -334,7 +338,7 @@ static int knock_main(int argc, char *argv[], uint8_t request)
 	k.attempts = 5;
 	k.timeout_ms = 1000;
 	k.req.request = request;
-	while ((opt = getopt_long(argc, argv, "u:o:t:p:k:a:w:d:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "u:o:t:p:k:a:w:s:d:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'u':
 			if (!user_name_valid(optarg, strlen(optarg))) {
@@ -371,6 +375,7 @@ static int knock_main(int argc, char *argv[], uint8_t request)
 				return EXIT_INPUT;
 			}
 			break;
+		case 's': source_ip = optarg; break;
 		case 'd': dir_opt = optarg; break;
 		case 'h': knock_usage(stdout, cmd); return 0;
 		default: knock_usage(stderr, cmd); return EXIT_INPUT;
@@ -440,6 +445,16 @@ static int knock_main(int argc, char *argv[], uint8_t request)
 	} else {
 		k.req.addr.family = CKQ_AF_INET6;
 		memcpy(k.req.addr.a, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+	}
+	if (source_ip) {
+		struct ckq_addr want;
+
+		if (addr_parse(source_ip, &want) < 0 || want.family != k.req.addr.family) {
+			fprintf(stderr, "ckq %s: --source-ip '%s' is not an address of the server's family\n",
+				cmd, source_ip);
+			goto out;
+		}
+		k.req.addr = want;
 	}
 	addr_str(&k.req.addr, local, sizeof(local));
 

@@ -1,0 +1,53 @@
+#!/bin/bash
+# One entry point for a fresh Debian 12 machine, run as root:
+#   bash run.sh demo   install, build, and knock a port open in network namespaces
+#   bash run.sh test   install, build with -Werror, and run the whole test suite
+# CI (.ci/run) calls 'bash run.sh test'.
+set -u
+cd "$(dirname "$(readlink -f "$0")")"
+top=$PWD
+
+die() { echo "run.sh: $*" >&2; exit 1; }
+
+install_deps() {
+	[ "$(id -u)" = 0 ] || die "run me as root: the build needs apt-get, the tests need network namespaces"
+	export DEBIAN_FRONTEND=noninteractive
+	# Build: compiler, autotools, the libraries. Tests: the firewall tools,
+	# oathtool as an independent TOTP, faketime for clock skew, tcpdump,
+	# netcat and python3 for the namespace hosts, clang for libFuzzer.
+	apt-get update -qq || die "apt-get update failed"
+	apt-get install -y -qq --no-install-recommends \
+		build-essential autoconf automake libtool pkg-config \
+		libnetfilter-queue-dev libnfnetlink-dev libmnl-dev libssl-dev \
+		libipset-dev libqrencode-dev \
+		iproute2 iptables ipset kmod oathtool faketime tcpdump \
+		netcat-openbsd python3 clang libclang-rt-14-dev >/dev/null ||
+		die "apt-get install failed"
+	# iptables-nft is Debian's default; the kernel modules load on demand.
+	modprobe -q nfnetlink_queue 2>/dev/null || true
+	modprobe -q ip_set 2>/dev/null || true
+}
+
+build() {
+	local dir=$1; shift
+	[ -x configure ] || ./autogen.sh >/dev/null 2>&1 || die "autogen.sh failed"
+	mkdir -p "$dir"
+	(cd "$dir" && "$top/configure" -q "$@" && make -s -j"$(nproc)") ||
+		die "build in $dir failed"
+}
+
+case "${1:-}" in
+demo)
+	install_deps
+	build build --enable-werror
+	CKQ_BUILDDIR=$top/build exec bash "$top/demo.sh"
+	;;
+test)
+	install_deps
+	exec bash "$top/tests/run-suite.sh"
+	;;
+*)
+	echo "usage: bash run.sh demo|test" >&2
+	exit 2
+	;;
+esac

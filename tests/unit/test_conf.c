@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "err.h"
+#include "log.h"
+#include "tap.h"
+#include "util.h"
+
+static int parse(const char *text, struct ckqd_conf *c, char *err)
+{
+	conf_defaults(c);
+	return conf_parse(text, strlen(text), "ckqd.conf", c, err, CKQ_ERRBUF);
+}
+
+static void test_conf(void)
+{
+	struct ckqd_conf c;
+	char err[CKQ_ERRBUF];
+
+	is_int(parse("", &c, err), 0, "empty file: defaults");
+	is_int(c.knock_port, 8888, "default knock port");
+	is_int(c.freshness, 30, "default freshness");
+	is_int(parse("# comment\n\n  knock_port = 9999 \nfreshness=2m\nmax_grant = 2h\n"
+		     "default_grant = 90s\nlog_level = debug\nqueue = 3\r\n", &c, err), 0,
+	       "every kind of value parses");
+	is_int(c.knock_port, 9999, "knock_port read");
+	is_int(c.freshness, 120, "freshness in minutes");
+	is_int(c.max_grant, 7200, "max_grant in hours");
+	is_int(c.default_grant, 90, "default_grant with s");
+	is_int(c.log_level, LOG_DEBUG, "log_level read");
+	is_int(c.queue, 3, "queue read, CR ignored");
+
+	is_int(parse("knock_port = 9999\nbogus = 1\n", &c, err), CKQ_ERR_CONFIG, "unknown keyword");
+	ok(!strcmp(err, "ckqd.conf line 2: unknown keyword 'bogus'"), "message names file and line: %s", err);
+	is_int(parse("knock_port = 70000\n", &c, err), CKQ_ERR_CONFIG, "port out of range");
+	ok(strstr(err, "line 1") && strstr(err, "70000"), "message quotes the value: %s", err);
+	is_int(parse("knock_port = 0\n", &c, err), CKQ_ERR_CONFIG, "port 0 refused");
+	is_int(parse("freshness = 1\n", &c, err), CKQ_ERR_CONFIG, "freshness below 5 s refused");
+	is_int(parse("freshness = 30x\n", &c, err), CKQ_ERR_CONFIG, "bad unit refused");
+	is_int(parse("just words\n", &c, err), CKQ_ERR_CONFIG, "line without '='");
+	ok(strstr(err, "line 1") != NULL, "malformed line numbered: %s", err);
+	is_int(parse("log_level = loud\n", &c, err), CKQ_ERR_CONFIG, "unknown log level");
+	is_int(parse("pid_file = relative\n", &c, err), CKQ_ERR_CONFIG, "relative pid_file refused");
+	is_int(parse("default_grant = 2h\nmax_grant = 1h\n", &c, err), CKQ_ERR_CONFIG,
+	       "default above max refused");
+	is_int(parse("queue = 99999999999999999999\n", &c, err), CKQ_ERR_CONFIG, "overflow refused");
+	{
+		char nul[] = "queue = 1\0 = 2\n";
+		conf_defaults(&c);
+		is_int(conf_parse(nul, sizeof(nul) - 1, "f", &c, err, sizeof(err)), CKQ_ERR_CONFIG,
+		       "NUL byte inside a line refused");
+	}
+}
+
+static void test_duration_ports(void)
+{
+	struct port_spec p[CKQ_MAX_PORTS];
+	char out[128];
+	uint32_t v = 0;
+	size_t n = 0;
+
+	is_int(parse_duration("45", &v), 0, "bare seconds");
+	is_int(v, 45, "45 s");
+	is_int(parse_duration("1d", &v), 0, "days");
+	is_int(v, 86400, "1 d");
+	ok(parse_duration("", &v) < 0 && parse_duration("m", &v) < 0 &&
+	   parse_duration("-5", &v) < 0 && parse_duration("5 m", &v) < 0 &&
+	   parse_duration("99999999d", &v) < 0, "bad durations refused");
+
+	is_int(ports_parse("tcp/22, udp/53,80", p, CKQ_MAX_PORTS, &n), 0, "port list");
+	is_int(n, 3, "three ports");
+	ok(p[0].proto == CKQ_PROTO_TCP && p[0].port == 22 && p[1].proto == CKQ_PROTO_UDP &&
+	   p[1].port == 53 && p[2].proto == CKQ_PROTO_TCP && p[2].port == 80, "ports decoded");
+	is_int(ports_format(p, n, out, sizeof(out)), 0, "format");
+	ok(!strcmp(out, "tcp/22,udp/53,tcp/80"), "canonical form: %s", out);
+	is_int(ports_parse("tcp/22,tcp/22", p, CKQ_MAX_PORTS, &n), 0, "duplicates");
+	is_int(n, 1, "duplicates folded");
+	ok(ports_parse("", p, CKQ_MAX_PORTS, &n) < 0 && ports_parse("sctp/1", p, CKQ_MAX_PORTS, &n) < 0 &&
+	   ports_parse("tcp/0", p, CKQ_MAX_PORTS, &n) < 0 && ports_parse("tcp/65536", p, CKQ_MAX_PORTS, &n) < 0 &&
+	   ports_parse("tcp/2x", p, CKQ_MAX_PORTS, &n) < 0, "bad port lists refused");
+	is_int(ports_parse("1,2,3", p, 2, &n), CKQ_ERR_RANGE, "too many ports");
+}
+
+static void test_user(void)
+{
+	struct ckq_user u;
+	char err[CKQ_ERRBUF], *text = NULL;
+	size_t len = 0;
+	const char *good = "ports = tcp/22,tcp/443\ntotp_secret = GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\n"
+			   "revoked = no\nmax_grant = 10m\n";
+
+	memset(&u, 0, sizeof(u));
+	is_int(user_parse(good, strlen(good), "alice.conf", &u, err, sizeof(err)), 0, "user file parses");
+	is_int(u.nports, 2, "two ports");
+	is_int(u.totp_len, 20, "20-byte secret");
+	ok(!memcmp(u.totp, "12345678901234567890", 20), "secret decoded");
+	is_int(u.max_grant, 600, "max_grant");
+	ok(user_may(&u, CKQ_PROTO_TCP, 443) && !user_may(&u, CKQ_PROTO_UDP, 443) &&
+	   !user_may(&u, CKQ_PROTO_TCP, 23), "user_may");
+	memcpy(u.name, "alice", 6);
+	is_int(user_format(&u, &text, &len), 0, "user_format");
+	{
+		struct ckq_user v;
+
+		memset(&v, 0, sizeof(v));
+		is_int(user_parse(text, len, "again", &v, err, sizeof(err)), 0, "formatted file parses back");
+		ok(v.nports == u.nports && v.totp_len == u.totp_len &&
+		   !memcmp(v.totp, u.totp, u.totp_len) && v.max_grant == u.max_grant && !v.revoked,
+		   "round trip keeps every field");
+	}
+	free(text);
+
+	memset(&u, 0, sizeof(u));
+	is_int(user_parse("ports = tcp/22\n", 15, "u.conf", &u, err, sizeof(err)), CKQ_ERR_CONFIG,
+	       "missing secret");
+	ok(strstr(err, "totp_secret") != NULL, "says what is missing: %s", err);
+	memset(&u, 0, sizeof(u));
+	is_int(user_parse("ports = tcp/22\ntotp_secret = MZXW6===\n", 38, "u.conf", &u, err,
+			  sizeof(err)), CKQ_ERR_CONFIG, "too short a secret");
+	ok(strstr(err, "u.conf line 2") != NULL, "short secret: file and line: %s", err);
+	memset(&u, 0, sizeof(u));
+	is_int(user_parse("revoked = maybe\n", 16, "u.conf", &u, err, sizeof(err)), CKQ_ERR_CONFIG,
+	       "revoked must be yes/no");
+}
+
+static void test_files(void)
+{
+	char dir[] = "/tmp/ckq-test-conf-XXXXXX", path[256], why[CKQ_ERRBUF], *buf = NULL;
+	size_t len = 0;
+
+	if (!mkdtemp(dir))
+		bail_out("mkdtemp");
+	snprintf(path, sizeof(path), "%s/secret", dir);
+	is_int(file_write_atomic(path, "s3cret\n", 7, 0600), 0, "atomic write");
+	is_int(file_read(path, true, &buf, &len, why, sizeof(why)), 0, "0600 secret readable");
+	ok(len == 7 && !memcmp(buf, "s3cret\n", 7), "content intact");
+	free(buf);
+	chmod(path, 0644);
+	is_int(file_read(path, true, &buf, &len, why, sizeof(why)), CKQ_ERR_PERM,
+	       "world-readable secret refused");
+	ok(strstr(why, path) && strstr(why, "0644"), "says which file and why: %s", why);
+	chmod(path, 0640);
+	is_int(file_read(path, true, &buf, &len, why, sizeof(why)), CKQ_ERR_PERM,
+	       "group-readable secret refused");
+	snprintf(path, sizeof(path), "%s/link", dir);
+	ok(symlink("secret", path) == 0, "make a symlink");
+	is_int(file_read(path, false, &buf, &len, why, sizeof(why)), CKQ_ERR_IO, "symlink refused");
+	ok(strstr(why, "symbolic") != NULL, "says so: %s", why);
+	snprintf(path, sizeof(path), "%s/none", dir);
+	is_int(file_read(path, false, &buf, &len, why, sizeof(why)), CKQ_ERR_NOENT, "missing file");
+
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	if (system(path) != 0)
+		printf("# could not remove %s\n", dir);
+}
+
+int main(void)
+{
+	test_conf();
+	test_duration_ports();
+	test_user();
+	test_files();
+	return done_testing();
+}
