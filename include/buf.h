@@ -80,8 +80,9 @@ static inline uint32_t cur_u32(struct cur *c)
 
 static inline uint64_t cur_u64(struct cur *c)
 {
-	uint64_t hi = cur_u32(c);
-	return hi << 32 | cur_u32(c);
+	uint64_t hi = cur_u32(c), lo = cur_u32(c);
+
+	return c->err ? 0 : hi << 32 | lo;
 }
 
 /* The writer side: same sticky error, never writes past cap. */
@@ -148,7 +149,7 @@ static inline void wbuf_u64(struct wbuf *w, uint64_t v)
 /* Store a big-endian u16 at a position reserved earlier (a length field). */
 static inline void wbuf_patch_u16(struct wbuf *w, size_t at, uint16_t v)
 {
-	if (!w->err && at + 2 <= w->len) {
+	if (!w->err && w->len >= 2 && at <= w->len - 2) {
 		w->p[at] = (uint8_t)(v >> 8);
 		w->p[at + 1] = (uint8_t)v;
 	}

@@ -139,6 +139,12 @@ int key_generate(unsigned int bits, struct ckq_key **out)
 	return ret;
 }
 
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf; (void)size; (void)rwflag; (void)u;
+	return -1;
+}
+
 int key_from_pem(const void *pem, size_t len, bool want_private, struct ckq_key **out)
 {
 	BIO *bio;
@@ -150,9 +156,9 @@ int key_from_pem(const void *pem, size_t len, bool want_private, struct ckq_key 
 	bio = BIO_new_mem_buf(pem, (int)len);
 	if (!bio)
 		return CKQ_ERR_NOMEM;
-	/* An empty passphrase callback: a key asking for one is refused. */
+	/* ckqd starts unattended: a key that asks for a passphrase is refused. */
 	if (want_private)
-		pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)"");
+		pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
 	else
 		pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
 	BIO_free(bio);

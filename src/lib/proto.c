@@ -122,7 +122,10 @@ int proto_request_build(const struct ckq_key *server, const struct ckq_key *clie
 	uint8_t *ek, *ct;
 	int ret;
 
+	static const uint8_t zero[12];
+
 	if (!user_name_valid(req->user, user_len) || !addr_len(&req->addr) ||
+	    (req->addr.family == CKQ_AF_INET && memcmp(req->addr.a + 4, zero, 12)) ||
 	    (req->request != CKQ_REQ_OPEN && req->request != CKQ_REQ_CLOSE) ||
 	    (req->proto != CKQ_PROTO_TCP && req->proto != CKQ_PROTO_UDP) ||
 	    req->port == 0 || req->otp > 99999999)
@@ -200,6 +203,8 @@ int proto_request_build(const struct ckq_key *server, const struct ckq_key *clie
 		goto out;
 	*out_len = w.len;
 out:
+	if (ret < 0)
+		wipe(s->k, sizeof(s->k));
 	wipe(body, sizeof(body));
 	return ret;
 }
@@ -427,26 +432,36 @@ int proto_challenge_open(const struct ckq_key *server, struct ckq_session *s,
 {
 	uint8_t body[CKQ_MSG_MAX];
 	struct span l = LABEL(L_CHAL);
+	struct ckq_session t = *s;
 	size_t body_len = 0;
 	struct cur c;
 	int ret;
 
-	/* The client learns the session id from this very message. */
+	/*
+	 * The client learns the session id from this very message; it is
+	 * kept only once the message proves to be the server's.
+	 */
 	c = cur_init(msg, len);
 	cur_take(&c, CKQ_HDR_LEN);
-	if (!cur_copy(&c, s->sid, CKQ_SID_LEN))
+	if (!cur_copy(&c, t.sid, CKQ_SID_LEN))
 		return CKQ_ERR_TRUNCATED;
-	ret = open_frame(server, s, CKQ_MSG_CHALLENGE, &l, N_CHAL, msg, len, false,
+	ret = open_frame(server, &t, CKQ_MSG_CHALLENGE, &l, N_CHAL, msg, len, false,
 			 body, &body_len);
 	if (ret < 0)
-		return ret;
+		goto out;
+	ret = CKQ_ERR_FORMAT;
 	if (body_len != BODY2_LEN)
-		return CKQ_ERR_FORMAT;
+		goto out;
+	ret = CKQ_ERR_NONCE;
 	if (!ct_equal(body, s->nc, CKQ_NONCE_LEN))
-		return CKQ_ERR_NONCE;
+		goto out;
+	memcpy(s->sid, t.sid, CKQ_SID_LEN);
 	memcpy(s->ns, body + CKQ_NONCE_LEN, CKQ_NONCE_LEN);
+	ret = 0;
+out:
+	wipe(&t, sizeof(t));
 	wipe(body, sizeof(body));
-	return 0;
+	return ret;
 }
 
 static void response_signed(const struct ckq_key *server, const struct ckq_key *client,
