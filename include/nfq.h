@@ -17,7 +17,9 @@ struct nfqueue;
 /*
  * Binds queue_num, copying whole packets, failing closed: when the queue or
  * our socket is full the kernel drops. queue_maxlen 0 means the default.
- * Logs why and returns NULL with errno set when it cannot.
+ * Packets queued while it waits for the kernel's answer are dropped. Logs
+ * why and returns NULL with errno set when it cannot (EPERM: no
+ * CAP_NET_ADMIN, or another socket holds the queue).
  */
 struct nfqueue *nfqueue_open(uint16_t queue_num, uint32_t queue_maxlen);
 
@@ -32,13 +34,18 @@ typedef int (*nfqueue_handler)(const uint8_t *pkt, size_t len, void *arg);
 /*
  * Reads what one recv() returns without blocking and gives each packet in
  * it exactly one verdict: the handler's, or NF_DROP for a packet it cannot
- * read. Returns the number of packets, 0 when nothing was waiting, or
- * CKQ_ERR_IO (errno set) when the socket failed or a verdict could not be
- * sent; verdicts for the other packets of the batch are sent regardless.
+ * read. Returns the number of packets (0 when nothing was waiting, or the
+ * batch held none; poll again), or CKQ_ERR_IO (errno set) when the socket
+ * failed or a verdict could not be sent; the other packets of the batch
+ * get theirs regardless. The kernel's overruns are counted, not errors.
  */
 int nfqueue_process(struct nfqueue *q, nfqueue_handler h, void *arg);
 
-/* Queued packets the kernel could not hand to us (socket overruns). */
+/*
+ * Queued packets the kernel could not hand to us (socket overruns). Drops
+ * on a full queue are the kernel's own count, in the queue_dropped column
+ * of /proc/net/netfilter/nfnetlink_queue.
+ */
 uint64_t nfqueue_dropped(const struct nfqueue *q);
 
 void nfqueue_close(struct nfqueue *q);

@@ -56,7 +56,8 @@ static int send_verdict(struct nfqueue *q, uint32_t id, int verdict)
 	if (n < 0) {
 		int saved = errno;
 
-		log_rl(&q->rl, LOG_ERR, "queue %u: cannot send verdict for packet %u: %s",
+		log_rl(&q->rl, LOG_ERR,
+		       "queue %u: cannot send verdict for packet %u: %s",
 		       q->queue_num, id, strerror(saved));
 		errno = saved;
 		return CKQ_ERR_IO;
@@ -77,7 +78,8 @@ static void handle_error(struct nfqueue *q, const struct nlmsghdr *nlh)
 	}
 	/* Verdicts go without NLM_F_ACK, so only their failures come back. */
 	if (e->error)
-		log_rl(&q->rl, LOG_WARNING, "queue %u: kernel refused a verdict: %s",
+		log_rl(&q->rl, LOG_WARNING,
+		       "queue %u: kernel refused a verdict: %s",
 		       q->queue_num, strerror(-e->error));
 }
 
@@ -99,7 +101,8 @@ static int handle_msg(struct nfqueue *q, const struct nlmsghdr *nlh, bool cut,
 		return 0;
 	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_QUEUE ||
 	    NFNL_MSG_TYPE(nlh->nlmsg_type) != NFQNL_MSG_PACKET) {
-		log_rl(&q->rl, LOG_WARNING, "queue %u: ignoring netlink message type 0x%x",
+		log_rl(&q->rl, LOG_WARNING,
+		       "queue %u: ignoring netlink message type 0x%x",
 		       q->queue_num, nlh->nlmsg_type);
 		return 0;
 	}
@@ -109,20 +112,24 @@ static int handle_msg(struct nfqueue *q, const struct nlmsghdr *nlh, bool cut,
 		 nfq_nlmsg_parse(nlh, attr) == MNL_CB_OK;
 	/* A failed parse still keeps the attributes read before the fault. */
 	if (!attr[NFQA_PACKET_HDR]) {
-		log_rl(&q->rl, LOG_ERR, "queue %u: packet message without a packet id; "
-		       "it stays queued until the queue is closed", q->queue_num);
+		log_rl(&q->rl, LOG_ERR,
+		       "queue %u: packet message without a packet id; "
+		       "it stays queued until the queue is closed",
+		       q->queue_num);
 		return 0;
 	}
 	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
 	id = ntohl(ph->packet_id);
 
 	if (!parsed || cut || !attr[NFQA_PAYLOAD]) {
-		log_rl(&q->rl, LOG_WARNING, "queue %u: unreadable message for packet %u: dropped",
+		log_rl(&q->rl, LOG_WARNING,
+		       "queue %u: unreadable message for packet %u: dropped",
 		       q->queue_num, id);
 	} else if (attr[NFQA_CAP_LEN] &&
 		   ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN])) !=
 		   mnl_attr_get_payload_len(attr[NFQA_PAYLOAD])) {
-		log_rl(&q->rl, LOG_WARNING, "queue %u: packet %u arrived cut short: dropped",
+		log_rl(&q->rl, LOG_WARNING,
+		       "queue %u: packet %u arrived cut short: dropped",
 		       q->queue_num, id);
 	} else {
 		verdict = h(mnl_attr_get_payload(attr[NFQA_PAYLOAD]),
@@ -145,7 +152,8 @@ static int walk(struct nfqueue *q, size_t n, bool truncated,
 
 		if (nlh->nlmsg_len < sizeof(*nlh) ||
 		    (nlh->nlmsg_len > (uint32_t)len && !truncated)) {
-			log_rl(&q->rl, LOG_ERR, "queue %u: malformed netlink batch",
+			log_rl(&q->rl, LOG_ERR,
+			       "queue %u: malformed netlink batch",
 			       q->queue_num);
 			break;
 		}
@@ -186,7 +194,8 @@ int nfqueue_process(struct nfqueue *q, nfqueue_handler h, void *arg)
 	if (n < 0) {
 		if (errno == ENOBUFS) {
 			q->enobufs++;
-			log_rl(&q->rl, LOG_WARNING, "queue %u: fell behind, the kernel dropped packets",
+			log_rl(&q->rl, LOG_WARNING,
+			       "queue %u: fell behind, the kernel dropped packets",
 			       q->queue_num);
 			return 0;
 		}
@@ -196,7 +205,8 @@ int nfqueue_process(struct nfqueue *q, nfqueue_handler h, void *arg)
 	}
 	/* Only the kernel may hand us packets. */
 	if (msg.msg_namelen != sizeof(sa) || sa.nl_pid != 0) {
-		log_rl(&q->rl, LOG_WARNING, "queue %u: ignoring netlink message from port %u",
+		log_rl(&q->rl, LOG_WARNING,
+		       "queue %u: ignoring netlink message from port %u",
 		       q->queue_num, sa.nl_pid);
 		return 0;
 	}
@@ -257,6 +267,7 @@ static int bind_queue(struct nfqueue *q, uint32_t maxlen)
 	nlh->nlmsg_seq = q->ack_seq = (uint32_t)mono_ms() | 1;
 	/* The family is ignored for BIND: one queue takes IPv4 and IPv6. */
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
+	/* The kernel caps this at 65531; longer packets come cut and drop. */
 	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, COPY_RANGE);
 	nfq_nlmsg_cfg_put_qmaxlen(nlh, maxlen);
 	/*

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -208,6 +209,23 @@ int pkt_raw_open(uint8_t family)
 		close(fd);
 		errno = saved;
 		return CKQ_ERR_IO;
+	}
+	/*
+	 * The socket only sends, but the kernel would still queue every
+	 * incoming packet of protocol 255 to it: a filter that takes nothing
+	 * keeps its receive queue empty.
+	 */
+	{
+		struct sock_filter none = BPF_STMT(BPF_RET | BPF_K, 0);
+		struct sock_fprog prog = { .len = 1, .filter = &none };
+
+		if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0) {
+			int saved = errno;
+
+			close(fd);
+			errno = saved;
+			return CKQ_ERR_IO;
+		}
 	}
 	return fd;
 }
