@@ -27,6 +27,11 @@ struct ckqd_conf {
 	uint32_t replay_capacity;
 	int log_level;
 	char pid_file[256];
+	char user[64];			/* ckqd drops to it after opening its sockets */
+	char state_dir[256];		/* the replay cache and TOTP steps, across restarts */
+	uint32_t source_burst;		/* requests needing RSA work, per source */
+	uint32_t source_rate;		/* ... refilled per second */
+	uint32_t source_table;		/* sources tracked at once */
 };
 
 struct port_spec {

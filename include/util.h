@@ -17,8 +17,16 @@
  */
 int file_read(const char *path, bool secret, char **out, size_t *len,
 	      char *why, size_t why_len);
+/*
+ * Secrets owned by uid are accepted as well as our own and root's: ckqd's
+ * user owns the users files, which ckqd reads as root before it drops to it.
+ */
+void file_trust_uid(uid_t uid);
 /* Temporary file, fsync, rename, fsync of the directory. */
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* The same, the file given to uid:gid before it takes its name. */
+int file_write_owned(const char *path, const void *data, size_t len, mode_t mode,
+		     uid_t uid, gid_t gid);
 int mkdir_mode(const char *path, mode_t mode);
 /* mkdir -p: missing parents get the same mode. */
 int mkdir_parents(const char *path, mode_t mode);

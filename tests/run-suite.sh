@@ -55,14 +55,12 @@ fi
 fuzz() {
 	rm -rf build-fuzz
 	mkdir -p build-fuzz
-	(cd build-fuzz && ../configure -q CC=clang --enable-fuzzing && make -s -j"$(nproc)" tests/fuzz/fuzz_msg) || return 1
-	mkdir -p build-fuzz/corpus
-	cp tests/fuzz/corpus/* build-fuzz/corpus/
-	./build-fuzz/tests/fuzz/fuzz_msg -max_total_time="${CKQ_FUZZ_SECONDS:-30}" -print_final_stats=1 \
-		build-fuzz/corpus 2>&1 | tail -15
-	return "${PIPESTATUS[0]}"
+	(cd build-fuzz && ../configure -q CC=clang --enable-fuzzing --enable-werror &&
+		make -s -j"$(nproc)" tests/fuzz/fuzz_msg tests/fuzz/fuzz_pkt tests/fuzz/fuzz_conf \
+			tests/fuzz/fuzz_user tests/fuzz/fuzz_pem) || return 1
+	bash tests/fuzz/run.sh build-fuzz "${CKQ_FUZZ_SECONDS:-60}"
 }
-step "fuzz_msg for ${CKQ_FUZZ_SECONDS:-30} s" fuzz
+step "five fuzz harnesses, ${CKQ_FUZZ_SECONDS:-60} s each" fuzz
 
 distcheck() {
 	(cd build && make -s distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror) >build/distcheck.out 2>&1

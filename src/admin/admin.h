@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "addr.h"
 #include "grant.h"
@@ -25,6 +26,14 @@ int admin_getopt(int argc, char *argv[], const char *usage, int *ret);
 int reload_daemon(void);
 /* The pid of the running ckqd named by the pid file, or 0. */
 long daemon_pid(void);
+/*
+ * The user ckqd drops to (user in ckqd.conf) must own the users files to
+ * reread them: 1 and its ids (root is 0 and 0), or 0 when there is nobody
+ * to give them to (no such user yet, no readable ckqd.conf).
+ */
+int daemon_owner(uid_t *uid, gid_t *gid);
+/* Gives DIR/users to that user; 0 when done or nothing to do. */
+int users_dir_give(void);
 
 /* Grants read from the kernel's ipsets. */
 struct live_grant {

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,26 @@ static const char default_conf[] =
 	"#replay_capacity = 65536\n"
 	"# error, warning, notice, info or debug.\n"
 	"#log_level = info\n"
-	"#pid_file = /run/ckqd.pid\n";
+	"#pid_file = /run/ckqd/ckqd.pid\n"
+	"# The user ckqd runs as once its sockets are open, keeping only\n"
+	"# CAP_NET_ADMIN and CAP_NET_RAW; it owns users/ so that it can reread it.\n"
+	"# root keeps uid 0 but drops every other capability too.\n"
+	"#user = ckqd\n";
+
+/* ckqd refuses to start without its user: better to hear it now. */
+static void note_daemon_user(void)
+{
+	char err[CKQ_ERRBUF] = "";
+	struct ckqd_conf conf;
+
+	if (conf_load(admin_dir, &conf, err, sizeof(err)) < 0 || !strcmp(conf.user, "root") ||
+	    getpwnam(conf.user))
+		return;
+	printf("note: ckqd runs as user '%s', which does not exist yet: create it with\n"
+	       "  adduser --system --no-create-home %s\n"
+	       "(the next add-user gives it %s/users), or set user = root in %s/ckqd.conf\n",
+	       conf.user, conf.user, admin_dir, admin_dir);
+}
 
 int init_main(int argc, char *argv[])
 {
@@ -80,9 +100,15 @@ int init_main(int argc, char *argv[])
 		fputs(init_usage, stderr);
 		return 2;
 	}
+	/* ckqd rereads DIR after it dropped root, so DIR must stay searchable. */
+	umask(022);
+	if (mkdir_mode(admin_dir, 0755) < 0) {
+		fprintf(stderr, "ckq-admin init: cannot create %s: %s\n", admin_dir, strerror(errno));
+		return 1;
+	}
 	umask(077);
 	snprintf(path, sizeof(path), "%s/users", admin_dir);
-	if (mkdir_mode(admin_dir, 0755) < 0 || mkdir_mode(path, 0700) < 0) {
+	if (mkdir_mode(path, 0700) < 0) {
 		fprintf(stderr, "ckq-admin init: cannot create %s: %s\n", path, strerror(errno));
 		return 1;
 	}
@@ -92,6 +118,8 @@ int init_main(int argc, char *argv[])
 		fprintf(stderr, "ckq-admin init: cannot write %s: %s\n", path, strerror(errno));
 		return 1;
 	}
+	if (users_dir_give() < 0)
+		return 1;
 	snprintf(path, sizeof(path), "%s/server.key", admin_dir);
 	if (lstat(path, &st) == 0 && !force) {
 		fprintf(stderr, "ckq-admin init: %s exists; --force replaces it (and every user\n"
@@ -121,6 +149,7 @@ int init_main(int argc, char *argv[])
 	       "  fingerprint: %s\n"
 	       "Users import it with: ckq add-server NAME ADDRESS --key server.pub\n",
 	       bits, admin_dir, path, fp);
+	note_daemon_user();
 	if (reload_daemon() > 0)
 		printf("note: ckqd is running with the old key: restart it\n");
 	ret = 0;

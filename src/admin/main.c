@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +51,8 @@ int admin_getopt(int argc, char *argv[], const char *text, int *ret)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	uid_t uid;
+	gid_t gid;
 	int opt;
 
 	optind = 1;
@@ -59,7 +63,54 @@ int admin_getopt(int argc, char *argv[], const char *text, int *ret)
 		default: fputs(text, stderr); *ret = 2; return -1;
 		}
 	}
+	/* The commands that read users/ find its files owned by ckqd's user. */
+	if (daemon_owner(&uid, &gid) > 0)
+		file_trust_uid(uid);
 	return optind;
+}
+
+int daemon_owner(uid_t *uid, gid_t *gid)
+{
+	char err[CKQ_ERRBUF] = "";
+	struct ckqd_conf conf;
+	struct passwd *pw;
+
+	if (conf_load(admin_dir, &conf, err, sizeof(err)) < 0)
+		return 0;
+	/* As ckqd's sandbox_lookup(): root is root, whatever the user database says. */
+	if (!strcmp(conf.user, "root")) {
+		*uid = 0;
+		*gid = 0;
+		return 1;
+	}
+	pw = getpwnam(conf.user);
+	if (!pw)
+		return 0;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 1;
+}
+
+int users_dir_give(void)
+{
+	char path[PATH_MAX];
+	uid_t uid;
+	gid_t gid;
+	int fd, ret = 0;
+
+	if (daemon_owner(&uid, &gid) <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/users", admin_dir);
+	/* O_NOFOLLOW: never give away what a link planted there points to. */
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fchown(fd, uid, gid) < 0) {
+		fprintf(stderr, "ckq-admin: cannot give %s to uid %u: %s\n", path,
+			(unsigned int)uid, strerror(errno));
+		ret = CKQ_ERR_IO;
+	}
+	if (fd >= 0)
+		close(fd);
+	return ret;
 }
 
 long daemon_pid(void)

@@ -50,6 +50,19 @@ static void warn_missing_sets(const struct ckq_user *u)
 	grant_close(g);
 }
 
+/* Written for ckqd's user, which rereads it after dropping root. */
+static int write_for_daemon(const char *path, const void *data, size_t len, mode_t mode)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (daemon_owner(&uid, &gid) <= 0) {
+		uid = (uid_t)-1;
+		gid = (gid_t)-1;
+	}
+	return file_write_owned(path, data, len, mode, uid, gid);
+}
+
 static int write_user(const struct ckq_user *u)
 {
 	char path[PATH_MAX], *text = NULL;
@@ -60,7 +73,7 @@ static int write_user(const struct ckq_user *u)
 	if (ret < 0)
 		return ret;
 	snprintf(path, sizeof(path), "%s/users/%s.conf", admin_dir, u->name);
-	ret = file_write_atomic(path, text, len, 0600);
+	ret = write_for_daemon(path, text, len, 0600);
 	if (ret < 0)
 		fprintf(stderr, "ckq-admin: cannot write %s: %s\n", path, strerror(errno));
 	wipe(text, len);
@@ -159,12 +172,15 @@ int add_user_main(int argc, char *argv[])
 			path);
 		goto out;
 	}
+	/* A directory made before ckqd's user existed becomes theirs too. */
+	if (users_dir_give() < 0)
+		goto out;
 	u.totp_len = TOTP_SECRET_LEN;
 	if (ckq_random(u.totp, u.totp_len) < 0)
 		goto out;
 	/* The key first: a .conf without its .pub would fail ckqd's reload. */
 	snprintf(path, sizeof(path), "%s/users/%s.pub", admin_dir, name);
-	if (file_write_atomic(path, pem, len, 0644) < 0) {
+	if (write_for_daemon(path, pem, len, 0644) < 0) {
 		fprintf(stderr, "ckq-admin: cannot write %s: %s\n", path, strerror(errno));
 		goto out;
 	}
@@ -234,9 +250,12 @@ static int remove_or_revoke(int argc, char *argv[], bool remove_it)
 			goto out;
 		printf("revoked %s\n", name);
 	}
-	/* Reload first, so that no new grant can race the closing below. */
-	say_reload();
+	/*
+	 * A grant made between this close and ckqd's reload is closed by
+	 * ckqd itself when the reload shows the user gone or revoked.
+	 */
 	ret = close_grants(name, NULL, false) < 0 ? 1 : 0;
+	say_reload();
 out:
 	user_clear(&u);
 	return ret;

@@ -43,7 +43,7 @@ void pending_release(struct pending *p, struct pending_entry *e);
 size_t pending_expire(struct pending *p, uint64_t now_ms);
 
 struct counters {
-	uint64_t packets, junk, granted, closed, refused, retransmits, send_errors;
+	uint64_t packets, junk, granted, closed, refused, rate_limited, retransmits, send_errors;
 };
 
 struct ckqd {
@@ -53,14 +53,22 @@ struct ckqd {
 	struct userdb *users;
 	struct pending pending;
 	struct replay *replay;
+	struct srclimit *srclimit;
 	struct grant *grant;
 	struct nfqueue *nfq;
 	int raw4, raw6;
 	struct counters cnt;
-	struct ratelimit rl_refuse, rl_junk, rl_error;
+	struct ratelimit rl_refuse, rl_grant, rl_junk, rl_error;
 	uint64_t (*now)(void);		/* wall clock, seconds */
+	bool state_dirty;		/* replay cache changed since saved */
+	uint64_t state_saved_ms;
 };
 
 int engine_packet(const uint8_t *pkt, size_t len, void *arg);
+
+void engine_close_user(struct ckqd *d, const char *user);
+
+int state_load(struct ckqd *d);
+int state_save(struct ckqd *d);
 
 #endif

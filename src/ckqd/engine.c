@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <linux/netfilter.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ckqd.h"
@@ -7,6 +9,7 @@
 #include "grant.h"
 #include "pkt.h"
 #include "replay.h"
+#include "srclimit.h"
 #include "totp.h"
 
 /*
@@ -68,11 +71,19 @@ static void handle_request(struct ckqd *d, const struct pkt_udp *p)
 		if (addr_equal(&e->src, &p->src) && e->sport == p->sport && !e->done) {
 			d->cnt.retransmits++;
 			send_reply(d, p, e->reply, e->reply_len);
+		} else if (!addr_equal(&e->src, &p->src)) {
+			refuse(d, p, NULL, "replay");
 		}
 		return;
 	}
 	if (replay_contains(d->replay, h1, now)) {
 		refuse(d, p, NULL, "replay");
+		return;
+	}
+	/* Before the private-key work: one source cannot take the CPU. */
+	if (d->srclimit && !srclimit_take(d->srclimit, &p->src, mono_ms())) {
+		d->cnt.rate_limited++;
+		refuse(d, p, NULL, "rate_limited");
 		return;
 	}
 	ret = proto_request_open(d->server, p->payload, p->payload_len, &m);
@@ -117,6 +128,12 @@ static void handle_request(struct ckqd *d, const struct pkt_udp *p)
 		goto out;
 	}
 	u->totp_last_step = step;
+	d->state_dirty = true;
+	/* Saved now unless saved within the second: the sweep catches up. */
+	if (d->conf.state_dir[0] && mono_ms() - d->state_saved_ms >= 1000) {
+		d->state_saved_ms = mono_ms();
+		state_save(d);
+	}
 
 	e = pending_alloc(&d->pending, mono_ms(), &evicted);
 	if (evicted)
@@ -215,12 +232,12 @@ static void handle_response(struct ckqd *d, const struct pkt_udp *p)
 	memcpy(e->h3, h3, sizeof(h3));
 	if (res.status == CKQ_RES_GRANTED) {
 		d->cnt.granted++;
-		log_rl(&d->rl_refuse, LOG_NOTICE,
+		log_rl(&d->rl_grant, LOG_NOTICE,
 		       "knock granted user=%s src=%s port=%s/%u duration=%u",
 		       e->user, src, proto_name(e->proto), e->port, e->duration);
 	} else {
 		d->cnt.closed++;
-		log_rl(&d->rl_refuse, LOG_NOTICE, "knock closed user=%s src=%s port=%s/%u",
+		log_rl(&d->rl_grant, LOG_NOTICE, "knock closed user=%s src=%s port=%s/%u",
 		       e->user, src, proto_name(e->proto), e->port);
 	}
 	send_reply(d, p, e->reply, e->reply_len);
@@ -249,4 +266,80 @@ int engine_packet(const uint8_t *pkt, size_t len, void *arg)
 	else
 		handle_response(d, &p);
 	return NF_DROP;
+}
+
+struct user_grants {
+	struct grant *g;
+	const char *user;
+	struct ckq_addr addr[64];
+	size_t n;
+};
+
+static int match_user(const struct ckq_addr *addr, uint32_t left, const char *comment,
+		      void *arg)
+{
+	struct user_grants *ug = arg;
+
+	(void)left;
+	if (comment && !strcmp(comment, ug->user) && ug->n < 64)
+		ug->addr[ug->n++] = *addr;
+	return 0;
+}
+
+struct set_list {
+	char (*name)[GRANT_SETNAME_LEN];
+	size_t n, cap;
+};
+
+static int add_set(const char *set, void *arg)
+{
+	struct set_list *sl = arg;
+
+	if (sl->n == sl->cap) {
+		size_t cap = sl->cap ? sl->cap * 2 : 16;
+		char (*n)[GRANT_SETNAME_LEN] = realloc(sl->name, cap * sizeof(*n));
+
+		if (!n)
+			return CKQ_ERR_NOMEM;
+		sl->name = n;
+		sl->cap = cap;
+	}
+	snprintf(sl->name[sl->n++], GRANT_SETNAME_LEN, "%s", set);
+	return 0;
+}
+
+/*
+ * Grants of a user who is gone or revoked end with the reload that learns
+ * it, so none made while the admin's own close raced us survives.
+ */
+void engine_close_user(struct ckqd *d, const char *user)
+{
+	struct set_list sl = { 0 };
+	struct user_grants ug;
+	char a[CKQ_ADDR_STRLEN];
+	unsigned int rounds;
+	size_t i, j;
+
+	if (grant_list_sets(d->grant, add_set, &sl) < 0) {
+		log_err("cannot list the ipsets to close %s's grants: %s", user,
+			grant_errmsg(d->grant));
+		goto out;
+	}
+	for (i = 0; i < sl.n; i++) {
+		/* A batch at a time: a listing is never changed while it is read. */
+		for (rounds = 0; rounds < 1000; rounds++) {
+			ug.g = d->grant;
+			ug.user = user;
+			ug.n = 0;
+			if (grant_list(d->grant, sl.name[i], match_user, &ug) < 0 || !ug.n)
+				break;
+			for (j = 0; j < ug.n; j++)
+				if (grant_del(d->grant, sl.name[i], &ug.addr[j]) == 0)
+					log_notice("grant closed user=%s src=%s set=%s: user removed or revoked",
+						   user, addr_str(&ug.addr[j], a, sizeof(a)),
+						   sl.name[i]);
+		}
+	}
+out:
+	free(sl.name);
 }

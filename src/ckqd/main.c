@@ -2,11 +2,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +19,8 @@
 #include "nfq.h"
 #include "pkt.h"
 #include "replay.h"
+#include "sandbox.h"
+#include "srclimit.h"
 #include "util.h"
 
 static volatile sig_atomic_t want_reload, want_exit;
@@ -54,6 +58,8 @@ static int load_users(struct ckqd *d, bool initial)
 	char err[CKQ_ERRBUF] = "";
 	struct ckqd_conf conf;
 	struct userdb *db;
+	uid_t uid;
+	gid_t gid;
 	size_t i;
 	int ret;
 
@@ -62,6 +68,10 @@ static int load_users(struct ckqd *d, bool initial)
 		log_err("%s", err[0] ? err : ckq_strerror(ret));
 		return ret;
 	}
+	/* ckq-admin gives the users files to our user; we read them as root first. */
+	if (initial && sandbox_lookup(conf.user, &uid, &gid, err, sizeof(err)) == 0)
+		file_trust_uid(uid);
+	err[0] = '\0';
 	ret = userdb_load(d->dir, &db, err, sizeof(err));
 	if (ret < 0) {
 		log_err("%s", err[0] ? err : ckq_strerror(ret));
@@ -76,13 +86,31 @@ static int load_users(struct ckqd *d, bool initial)
 	}
 	if (!initial && (conf.knock_port != d->conf.knock_port || conf.queue != d->conf.queue ||
 			 conf.max_pending != d->conf.max_pending ||
-			 conf.replay_capacity != d->conf.replay_capacity))
-		log_warn("knock_port, queue, max_pending and replay_capacity change only on restart");
+			 conf.replay_capacity != d->conf.replay_capacity ||
+			 strcmp(conf.user, d->conf.user) || strcmp(conf.state_dir, d->conf.state_dir) ||
+			 conf.source_burst != d->conf.source_burst ||
+			 conf.source_rate != d->conf.source_rate ||
+			 conf.source_table != d->conf.source_table))
+		log_warn("knock_port, queue, max_pending, replay_capacity, user, state_dir and "
+			 "source_* change only on restart");
 	if (!initial) {
 		conf.knock_port = d->conf.knock_port;
 		conf.queue = d->conf.queue;
 		conf.max_pending = d->conf.max_pending;
 		conf.replay_capacity = d->conf.replay_capacity;
+		memcpy(conf.user, d->conf.user, sizeof(conf.user));
+		memcpy(conf.state_dir, d->conf.state_dir, sizeof(conf.state_dir));
+		conf.source_burst = d->conf.source_burst;
+		conf.source_rate = d->conf.source_rate;
+		conf.source_table = d->conf.source_table;
+		/* Whoever is gone or newly revoked loses their open grants now. */
+		for (i = 0; d->users && i < d->users->n; i++) {
+			const struct ckq_user *old = &d->users->users[i];
+			const struct ckq_user *now = userdb_find(db, old->name);
+
+			if (!old->revoked && (!now || now->revoked))
+				engine_close_user(d, old->name);
+		}
 	}
 	userdb_free(d->users);
 	d->users = db;
@@ -93,12 +121,47 @@ static int load_users(struct ckqd *d, bool initial)
 	return 0;
 }
 
-static int write_pid(const char *path)
+/*
+ * A directory ckqd needs to write in after dropping privileges: created if
+ * missing, and then given to its user. An existing directory is given to it
+ * only when `dedicated` (the state directory); the pid file's may be /run.
+ */
+static void prepare_dir(const char *path, mode_t mode, bool dedicated, uid_t uid, gid_t gid)
 {
-	char buf[32];
+	struct stat st;
+	bool created = mkdir(path, mode) == 0;
+
+	if ((created || dedicated) && lstat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    (st.st_uid != uid || st.st_gid != gid) && chown(path, uid, gid) < 0)
+		log_warn("cannot give %s to uid %u: %s", path, (unsigned int)uid, strerror(errno));
+}
+
+static int write_pid(const char *path, uid_t uid, gid_t gid)
+{
+	char buf[32], dir[256];
 	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 
+	/* The default /run/ckqd is systemd's RuntimeDirectory=, or ours. */
+	snprintf(dir, sizeof(dir), "%s", path);
+	prepare_dir(dirname(dir), 0755, false, uid, gid);
 	return file_write_atomic(path, buf, (size_t)n, 0644);
+}
+
+/*
+ * When we fall behind, the kernel drops knock packets (fail closed); say so,
+ * at most every ten seconds, with how many.
+ */
+static void report_drops(struct ckqd *d, uint64_t now_ms)
+{
+	static uint64_t reported, last_ms;
+	uint64_t dropped = nfqueue_dropped(d->nfq);
+
+	if (dropped > reported && now_ms - last_ms >= 10000) {
+		log_warn("the kernel dropped %llu knock packets that ckqd could not take in time",
+			 (unsigned long long)(dropped - reported));
+		reported = dropped;
+		last_ms = now_ms;
+	}
 }
 
 int main(int argc, char *argv[])
@@ -108,6 +171,8 @@ int main(int argc, char *argv[])
 	bool foreground = false, check_only = false, debug = false;
 	struct sigaction sa;
 	uint64_t last_sweep = 0;
+	uid_t uid;
+	gid_t gid;
 	int opt, ret = 1;
 
 	memset(&d, 0, sizeof(d));
@@ -131,6 +196,8 @@ int main(int argc, char *argv[])
 	}
 	log_open("ckqd", foreground, debug ? LOG_DEBUG : LOG_INFO);
 	d.rl_refuse = (struct ratelimit)RATELIMIT_INIT(20, 5);
+	/* Grants need valid credentials, so a stranger cannot push them out of the log. */
+	d.rl_grant = (struct ratelimit)RATELIMIT_INIT(50, 20);
 	d.rl_junk = (struct ratelimit)RATELIMIT_INIT(5, 1);
 	d.rl_error = (struct ratelimit)RATELIMIT_INIT(10, 1);
 
@@ -142,18 +209,26 @@ int main(int argc, char *argv[])
 		log_err("%s", err);
 		goto out;
 	}
+	if (sandbox_lookup(d.conf.user, &uid, &gid, err, sizeof(err)) < 0) {
+		log_err("%s/ckqd.conf: %s", d.dir, err);
+		goto out;
+	}
 	if (check_only) {
 		char fp[CKQ_FP_STRLEN];
 
 		key_fp_str(d.server->fp, fp);
 		printf("configuration in %s is valid: knock port udp/%u, queue %u, %zu users, server key %s\n",
 		       d.dir, d.conf.knock_port, d.conf.queue, d.users->n, fp);
+		printf("ckqd runs as user %s (uid %u, gid %u) with only " SANDBOX_CAPS "\n",
+		       d.conf.user, (unsigned int)uid, (unsigned int)gid);
 		ret = 0;
 		goto out;
 	}
 	if (pending_init(&d.pending, d.conf.max_pending) < 0 ||
-	    !(d.replay = replay_new(d.conf.replay_capacity))) {
-		log_err("out of memory for the pending and replay tables");
+	    !(d.replay = replay_new(d.conf.replay_capacity)) ||
+	    !(d.srclimit = srclimit_new(d.conf.source_table, d.conf.source_burst,
+					d.conf.source_rate))) {
+		log_err("out of memory for the pending, replay and rate-limit tables");
 		goto out;
 	}
 	d.grant = grant_open();
@@ -177,8 +252,14 @@ int main(int argc, char *argv[])
 		log_err("cannot become a daemon: %s", strerror(errno));
 		goto out;
 	}
-	if (write_pid(d.conf.pid_file) < 0)
+	prepare_dir(d.conf.state_dir, 0700, true, uid, gid);
+	state_load(&d);
+	if (write_pid(d.conf.pid_file, uid, gid) < 0)
 		log_warn("cannot write %s: %s", d.conf.pid_file, strerror(errno));
+	if (sandbox_enter(d.conf.user, err, sizeof(err)) < 0) {
+		log_err("cannot drop privileges: %s", err);
+		goto out;
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -188,8 +269,8 @@ int main(int argc, char *argv[])
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	log_notice("ready: knock port udp/%u on queue %u, %zu users",
-		   d.conf.knock_port, d.conf.queue, d.users->n);
+	log_notice("ready: knock port udp/%u on queue %u, %zu user%s",
+		   d.conf.knock_port, d.conf.queue, d.users->n, d.users->n == 1 ? "" : "s");
 	while (!want_exit) {
 		struct pollfd pfd = { .fd = nfqueue_fd(d.nfq), .events = POLLIN };
 		int n = poll(&pfd, 1, 1000);
@@ -203,12 +284,15 @@ int main(int argc, char *argv[])
 			load_users(&d, false);
 		}
 		if (n > 0) {
-			int r;
+			int r, batches = 0;
 
-			/* Drain what is queued; each call verdicts one batch. */
+			/*
+			 * Drain what is queued, a batch a call, but come back to
+			 * reloads and housekeeping: a flood must not starve them.
+			 */
 			do {
 				r = nfqueue_process(d.nfq, engine_packet, &d);
-			} while (r > 0 && !want_exit);
+			} while (r > 0 && ++batches < 64 && !want_exit && !want_reload);
 			if (r < 0) {
 				log_err("queue receive failed: %s", ckq_strerror(r));
 				break;
@@ -219,8 +303,15 @@ int main(int argc, char *argv[])
 			last_sweep = mono_ms();
 			pending_expire(&d.pending, last_sweep);
 			replay_expire(d.replay, d.now());
+			if (d.state_dirty) {
+				d.state_saved_ms = last_sweep;
+				state_save(&d);
+			}
+			report_drops(&d, last_sweep);
 		}
 	}
+	if (d.state_dirty)
+		state_save(&d);
 	log_notice("exiting: %llu packets, %llu granted, %llu closed, %llu refused, %llu junk",
 		   (unsigned long long)d.cnt.packets, (unsigned long long)d.cnt.granted,
 		   (unsigned long long)d.cnt.closed, (unsigned long long)d.cnt.refused,
@@ -234,6 +325,7 @@ out:
 	if (d.raw6 >= 0)
 		close(d.raw6);
 	grant_close(d.grant);
+	srclimit_free(d.srclimit);
 	replay_free(d.replay);
 	pending_free(&d.pending);
 	userdb_free(d.users);

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "err.h"
@@ -24,10 +27,15 @@ void conf_defaults(struct ckqd_conf *c)
 	c->max_pending = 1024;
 	c->replay_capacity = 65536;
 	c->log_level = LOG_INFO;
-	snprintf(c->pid_file, sizeof(c->pid_file), "/run/ckqd.pid");
+	snprintf(c->pid_file, sizeof(c->pid_file), "/run/ckqd/ckqd.pid");
+	snprintf(c->user, sizeof(c->user), "ckqd");
+	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/ckq");
+	c->source_burst = 5;
+	c->source_rate = 1;
+	c->source_table = 4096;
 }
 
-enum kind { K_PORT, K_U16, K_U32, K_DURATION, K_LEVEL, K_PATH };
+enum kind { K_PORT, K_U16, K_U32, K_DURATION, K_LEVEL, K_PATH, K_USER };
 
 static const struct keyword {
 	const char *name;
@@ -46,7 +54,30 @@ static const struct keyword {
 	{ "replay_capacity", K_U32, offsetof(struct ckqd_conf, replay_capacity), 16, 1 << 24 },
 	{ "log_level", K_LEVEL, offsetof(struct ckqd_conf, log_level), 0, 0 },
 	{ "pid_file", K_PATH, offsetof(struct ckqd_conf, pid_file), 0, 0 },
+	{ "user", K_USER, offsetof(struct ckqd_conf, user), 0, 0 },
+	{ "state_dir", K_PATH, offsetof(struct ckqd_conf, state_dir), 0, 0 },
+	{ "source_burst", K_U32, offsetof(struct ckqd_conf, source_burst), 1, 1000 },
+	{ "source_rate", K_U32, offsetof(struct ckqd_conf, source_rate), 1, 1000 },
+	{ "source_table", K_U32, offsetof(struct ckqd_conf, source_table), 16, 1 << 22 },
 };
+
+/* What useradd(8) takes by default, so a name never needs quoting. */
+static bool user_name_ok(const char *s, size_t size)
+{
+	size_t i;
+
+	if (!s[0] || s[0] == '-')
+		return false;
+	for (i = 0; s[i]; i++) {
+		char ch = s[i];
+
+		if (i + 1 >= size ||
+		    !((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-'))
+			return false;
+	}
+	return true;
+}
 
 int conf_parse(const char *text, size_t len, const char *fname,
 	       struct ckqd_conf *c, char *err, size_t err_len)
@@ -85,6 +116,15 @@ int conf_parse(const char *text, size_t len, const char *fname,
 			if (it.value[0] != '/' || strlen(it.value) >= sizeof(c->pid_file)) {
 				snprintf(err, err_len, "%s line %u: %s must be an absolute path",
 					 fname, it.line, k->name);
+				return CKQ_ERR_CONFIG;
+			}
+			memcpy(field, it.value, strlen(it.value) + 1);
+			continue;
+		case K_USER:
+			if (!user_name_ok(it.value, sizeof(c->user))) {
+				snprintf(err, err_len,
+					 "%s line %u: user '%s' is not a user name (root, or 1 to %zu of A-Z a-z 0-9 . _ -, not starting with -)",
+					 fname, it.line, it.value, sizeof(c->user) - 1);
 				return CKQ_ERR_CONFIG;
 			}
 			memcpy(field, it.value, strlen(it.value) + 1);
@@ -134,6 +174,11 @@ int conf_load(const char *dir, struct ckqd_conf *c, char *err, size_t err_len)
 	ret = file_read(path, false, &text, &len, err, err_len);
 	if (ret == CKQ_ERR_NOENT)
 		return 0;	/* every setting has a default */
+	if (ret == CKQ_ERR_IO && errno == EACCES)
+		snprintf(err, err_len,
+			 "%s: not readable by uid %u, which ckqd runs as: %s must be searchable "
+			 "and ckqd.conf readable by others (chmod 755 %s; chmod 644 %s)",
+			 path, (unsigned int)geteuid(), dir, dir, path);
 	if (ret < 0)
 		return ret;
 	ret = conf_parse(text, len, path, c, err, err_len);
@@ -143,6 +188,7 @@ int conf_load(const char *dir, struct ckqd_conf *c, char *err, size_t err_len)
 
 int ports_parse(const char *s, struct port_spec *ports, size_t max, size_t *n)
 {
+	struct port_spec one;
 	char item[16];
 	size_t i, j;
 
@@ -158,15 +204,16 @@ int ports_parse(const char *s, struct port_spec *ports, size_t max, size_t *n)
 		memcpy(item, s, i);
 		item[i] = '\0';
 		s += i;
-		if (*n >= max)
-			return CKQ_ERR_RANGE;
-		if (portspec_parse(item, &ports[*n].proto, &ports[*n].port) < 0)
+		if (portspec_parse(item, &one.proto, &one.port) < 0)
 			return CKQ_ERR_FORMAT;
 		for (j = 0; j < *n; j++)
-			if (ports[j].proto == ports[*n].proto && ports[j].port == ports[*n].port)
+			if (ports[j].proto == one.proto && ports[j].port == one.port)
 				break;
-		if (j == *n)
-			(*n)++;
+		if (j < *n)
+			continue;
+		if (*n >= max)
+			return CKQ_ERR_RANGE;
+		ports[(*n)++] = one;
 	}
 	return *n ? 0 : CKQ_ERR_FORMAT;
 }
@@ -245,11 +292,12 @@ int user_parse(const char *text, size_t len, const char *fname,
 			return CKQ_ERR_CONFIG;
 		}
 	}
-	wipe(&it, sizeof(it));
 	if (r < 0) {
 		snprintf(err, err_len, "%s line %u: expected 'keyword = value'", fname, it.line);
+		wipe(&it, sizeof(it));
 		return CKQ_ERR_CONFIG;
 	}
+	wipe(&it, sizeof(it));
 	if (!have_ports || !have_totp) {
 		snprintf(err, err_len, "%s: missing %s", fname,
 			 have_ports ? "totp_secret" : "ports");
@@ -288,6 +336,31 @@ int user_format(const struct ckq_user *u, char **out, size_t *out_len)
 	return 0;
 }
 
+/*
+ * ckqd rereads users/ after it gave up root, so a name only root may read
+ * is what usually fails a reload: say what to do about it. Uses errno.
+ */
+static void owner_hint(const char *path, char *err, size_t err_len)
+{
+	struct stat st;
+	char owner[48] = "";
+
+	if (errno != EACCES)
+		return;
+	if (stat(path, &st) == 0)
+		snprintf(owner, sizeof(owner), "owned by uid %u, ", (unsigned int)st.st_uid);
+	if (geteuid() == 0) {
+		snprintf(err, err_len,
+			 "%s: %snot readable by root without CAP_DAC_READ_SEARCH, which ckqd "
+			 "needs until it drops to its user (see contrib/ckqd.service)", path, owner);
+		return;
+	}
+	snprintf(err, err_len,
+		 "%s: %snot readable by uid %u, which ckqd runs as: it must be owned by ckqd's "
+		 "user (ckq-admin init and add-user give it to that user; or chown it)",
+		 path, owner, (unsigned int)geteuid());
+}
+
 void user_clear(struct ckq_user *u)
 {
 	key_free(u->key);
@@ -309,6 +382,8 @@ int user_load(const char *dir, const char *name, struct ckq_user *u,
 	memcpy(u->name, name, strlen(name) + 1);
 	snprintf(path, sizeof(path), "%s/users/%s.conf", dir, name);
 	ret = file_read(path, true, &text, &len, err, err_len);
+	if (ret == CKQ_ERR_IO)
+		owner_hint(path, err, err_len);
 	if (ret < 0)
 		return ret;
 	ret = user_parse(text, len, path, u, err, err_len);
@@ -318,6 +393,8 @@ int user_load(const char *dir, const char *name, struct ckq_user *u,
 		goto fail;
 	snprintf(path, sizeof(path), "%s/users/%s.pub", dir, name);
 	ret = file_read(path, false, &text, &len, err, err_len);
+	if (ret == CKQ_ERR_IO)
+		owner_hint(path, err, err_len);
 	if (ret < 0)
 		goto fail;
 	ret = key_from_pem(text, len, false, &u->key);
@@ -352,9 +429,18 @@ int userdb_load(const char *dir, struct userdb **out, char *err, size_t err_len)
 		return CKQ_ERR_NOMEM;
 	snprintf(path, sizeof(path), "%s/users", dir);
 	d = opendir(path);
-	if (!d) {
+	if (!d && errno == ENOENT) {
 		*out = db;	/* no users yet is a valid state */
 		return 0;
+	}
+	if (!d) {
+		int saved = errno;
+
+		snprintf(err, err_len, "%s: %s", path, strerror(saved));
+		errno = saved;
+		owner_hint(path, err, err_len);
+		free(db);
+		return CKQ_ERR_IO;
 	}
 	while ((de = readdir(d))) {
 		size_t n = strlen(de->d_name);

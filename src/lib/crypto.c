@@ -160,7 +160,7 @@ int key_from_pem(const void *pem, size_t len, bool want_private, struct ckq_key 
 	if (want_private)
 		pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
 	else
-		pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+		pkey = PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL);
 	BIO_free(bio);
 	if (!pkey)
 		return CKQ_ERR_KEY;

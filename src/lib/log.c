@@ -40,6 +40,7 @@ int log_level_parse(const char *name)
 	return -1;
 }
 
+__attribute__((format(printf, 2, 0)))
 static void log_v(int level, const char *fmt, va_list ap)
 {
 	static const char *const names[] = {

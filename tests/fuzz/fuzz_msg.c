@@ -4,10 +4,11 @@
  *   clang -g -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Itests \
  *     src/lib/err.c src/lib/addr.c src/lib/crypto.c src/lib/proto.c \
  *     tests/fuzz/fuzz_msg.c -lcrypto -o fuzz_msg
- *   mkdir -p /tmp/ckq-corpus && ./fuzz_msg -max_len=1500 /tmp/ckq-corpus tests/fuzz/corpus
- * (libFuzzer adds new inputs to the first directory: keep corpus/ as seeded.)
- * The seeds in corpus/ are messages of each type, whole and truncated, built
- * with the key and the session below.
+ *   mkdir -p /tmp/ckq-corpus && ./fuzz_msg -max_len=1500 /tmp/ckq-corpus tests/fuzz/corpus/msg
+ * (libFuzzer adds new inputs to the first directory: keep corpus/ as seeded;
+ * tests/fuzz/run.sh runs every harness on scratch copies.) The seeds in
+ * corpus/msg/ are messages of each type, whole and truncated, built with the
+ * key and the session below.
  */
 #include <stdint.h>
 #include <stdlib.h>

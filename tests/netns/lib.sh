@@ -262,7 +262,13 @@ wait_until() {
 server_init() {
 	"$CKQ_ADMIN" -c "$ETC" init --bits 2048 >"$TMP/init.out" 2>&1 ||
 		{ cat "$TMP/init.out"; bail "ckq-admin init failed"; }
-	echo "pid_file = $TMP/ckqd.pid" >>"$ETC/ckqd.conf"
+	# ckqd drops to an unprivileged user; nobody exists everywhere. Its pid
+	# and state directories do not exist yet: ckqd creates them as its own.
+	cat >>"$ETC/ckqd.conf" <<-EOF
+	pid_file = $TMP/run/ckqd.pid
+	state_dir = $TMP/state
+	user = nobody
+	EOF
 }
 
 # start_ckqd [ckqd options]: ckqd -f in the server namespace, its log in

@@ -23,7 +23,7 @@ enrol bob	# knocks from the other host
 service_start
 start_ckqd
 
-check "ckqd wrote its pid file" grep -qx "$CKQD_PID" "$TMP/ckqd.pid"
+check "ckqd wrote its pid file" grep -qx "$CKQD_PID" "$TMP/run/ckqd.pid"
 knock open alice
 is "$RUN_RC" 0 "alice knocks before the restart"
 [ "$RUN_RC" = 0 ] || run_diag
@@ -35,7 +35,7 @@ log_mark
 stop_ckqd
 is "$CKQD_RC" 0 "SIGTERM: ckqd exits 0"
 check "its process is gone" test ! -d "/proc/$pid"
-check "it removed its pid file" test ! -e "$TMP/ckqd.pid"
+check "it removed its pid file" test ! -e "$TMP/run/ckqd.pid"
 assert_log "exiting: [0-9]+ packets, 1 granted, 0 closed, 0 refused, 0 junk"
 run in_sv "$CKQ_ADMIN" -c "$ETC" status
 check "ckq-admin status says ckqd is not running" grep -q '^ckqd: *not running' "$RUN_OUT"
@@ -58,7 +58,7 @@ is "$line" "SSH-2.0-ckq-test-service" "and gets the service's banner"
 
 # --- started again ---
 start_ckqd
-check "ckqd wrote a new pid file" grep -qx "$CKQD_PID" "$TMP/ckqd.pid"
+check "ckqd wrote a new pid file" grep -qx "$CKQD_PID" "$TMP/run/ckqd.pid"
 run in_sv "$CKQ_ADMIN" -c "$ETC" status
 check "ckq-admin status says it runs" grep -q "^ckqd: *running (pid $CKQD_PID)" "$RUN_OUT"
 check "alice's grant survived the restart" in_set "$CL_IP"
@@ -74,6 +74,8 @@ check "the other host can connect" can_connect "$NS_OT"
 # --- SIGHUP with a broken user file ---
 cp "$ETC/users/alice.pub" "$ETC/users/zed.pub"
 (umask 077 && printf '# added by hand\nports = tcp/22\nports = tcp/banana\n' >"$ETC/users/zed.conf")
+# As ckq-admin would have it: owned by the user ckqd runs as.
+chown nobody: "$ETC/users/zed.conf" "$ETC/users/zed.pub"
 log_mark
 kill -HUP "$CKQD_PID"
 assert_log "zed\.conf line 3"
@@ -96,5 +98,5 @@ assert_log "reloaded 2 users from "
 
 stop_ckqd
 is "$CKQD_RC" 0 "SIGTERM again: exit 0"
-check "pid file removed again" test ! -e "$TMP/ckqd.pid"
+check "pid file removed again" test ! -e "$TMP/run/ckqd.pid"
 done_testing

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef CKQ_SANDBOX_H
+#define CKQ_SANDBOX_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* What ckqd keeps: CAP_NET_ADMIN for ipset and the queue, CAP_NET_RAW to answer. */
+#define SANDBOX_CAPS "CAP_NET_ADMIN and CAP_NET_RAW"
+
+/*
+ * The uid and gid of the user ckqd runs as ("root" is 0 and 0). When there
+ * is no such user, CKQ_ERR_NOUSER and err says how to create one.
+ */
+int sandbox_lookup(const char *user, uid_t *uid, gid_t *gid,
+		   char *err, size_t err_len);
+
+/*
+ * Becomes user for good (groups cleared), keeping only CAP_NET_ADMIN and
+ * CAP_NET_RAW, permitted and bounding sets alike (uid 0 included), sets
+ * no_new_privs and loads a seccomp filter that allows only what ckqd does
+ * from then on and kills the process for anything else. Everything is read
+ * back. Call it once, while single-threaded, after every socket that needs
+ * privileges is open. On failure err says what did not stick; the process
+ * may be half way and must exit.
+ */
+int sandbox_enter(const char *user, char *err, size_t err_len);
+
+#endif

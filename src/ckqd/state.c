@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ckqd.h"
+#include "err.h"
+#include "replay.h"
+#include "util.h"
+
+/*
+ * The replay cache outlives a restart, or a message 1 captured just before
+ * ckqd restarts could be replayed just after it, while still fresh.
+ */
+/*
+ * Each user's last used TOTP step, too: without it a code used just before
+ * a restart would work again just after it.
+ */
+static int steps_load(struct ckqd *d)
+{
+	char path[PATH_MAX], why[CKQ_ERRBUF], *text = NULL;
+	struct kv_iter it;
+	size_t len = 0, n = 0;
+	int ret, r;
+
+	snprintf(path, sizeof(path), "%s/totp.state", d->conf.state_dir);
+	ret = file_read(path, true, &text, &len, why, sizeof(why));
+	if (ret == CKQ_ERR_NOENT)
+		return 0;
+	if (ret < 0) {
+		log_warn("%s", why);
+		return ret;
+	}
+	kv_init(&it, text, len);
+	while ((r = kv_next(&it)) > 0) {
+		struct ckq_user *u = userdb_find(d->users, it.key);
+		char *end;
+		unsigned long long step = strtoull(it.value, &end, 10);
+
+		if (*end || !it.value[0]) {
+			r = CKQ_ERR_FORMAT;
+			break;
+		}
+		if (u && step > u->totp_last_step) {
+			u->totp_last_step = step;
+			n++;
+		}
+	}
+	free(text);
+	if (r < 0) {
+		log_warn("%s line %u: malformed; TOTP steps loaded so far are kept", path, it.line);
+		return CKQ_ERR_FORMAT;
+	}
+	log_info("loaded the last TOTP step of %zu user%s from %s", n, n == 1 ? "" : "s", path);
+	return 0;
+}
+
+static int steps_save(struct ckqd *d)
+{
+	char path[PATH_MAX], *buf;
+	size_t i, used = 0, cap = d->users->n * (CKQ_USER_MAX + 24) + 1;
+	int ret;
+
+	buf = malloc(cap);
+	if (!buf)
+		return CKQ_ERR_NOMEM;
+	for (i = 0; i < d->users->n; i++) {
+		const struct ckq_user *u = &d->users->users[i];
+
+		if (u->totp_last_step)
+			used += (size_t)snprintf(buf + used, cap - used, "%s = %llu\n", u->name,
+						 (unsigned long long)u->totp_last_step);
+	}
+	snprintf(path, sizeof(path), "%s/totp.state", d->conf.state_dir);
+	ret = file_write_atomic(path, buf, used, 0600);
+	free(buf);
+	return ret;
+}
+
+int state_load(struct ckqd *d)
+{
+	char path[PATH_MAX];
+	int fd, ret;
+
+	steps_load(d);
+	snprintf(path, sizeof(path), "%s/replay.state", d->conf.state_dir);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		log_err("cannot read %s: %s", path, strerror(errno));
+		return CKQ_ERR_IO;
+	}
+	ret = replay_load(d->replay, fd, d->now());
+	close(fd);
+	if (ret < 0) {
+		/* Refusing to start would let anyone lock us out with one bad file. */
+		log_warn("%s: %s: starting with an empty replay cache", path, ckq_strerror(ret));
+		return ret;
+	}
+	log_info("loaded %zu replay-cache entries from %s", replay_count(d->replay), path);
+	return 0;
+}
+
+int state_save(struct ckqd *d)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/replay.state", d->conf.state_dir);
+	snprintf(tmp, sizeof(tmp), "%s/.replay.state.tmp", d->conf.state_dir);
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_rl(&d->rl_error, LOG_ERR, "cannot write %s: %s", tmp, strerror(errno));
+		return CKQ_ERR_IO;
+	}
+	ret = replay_save(d->replay, fd, d->now());
+	if (ret == 0 && fsync(fd) < 0)
+		ret = CKQ_ERR_IO;
+	if (close(fd) < 0 && ret == 0)
+		ret = CKQ_ERR_IO;
+	if (ret == 0 && rename(tmp, path) < 0)
+		ret = CKQ_ERR_IO;
+	if (ret == 0)
+		ret = steps_save(d);
+	if (ret < 0) {
+		log_rl(&d->rl_error, LOG_ERR, "cannot save the replay cache to %s: %s", path,
+		       ckq_strerror(ret));
+		unlink(tmp);
+		return ret;
+	}
+	d->state_dirty = false;
+	return 0;
+}
