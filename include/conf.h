@@ -32,6 +32,7 @@ struct ckqd_conf {
 	uint32_t source_burst;		/* requests needing RSA work, per source */
 	uint32_t source_rate;		/* ... refilled per second */
 	uint32_t source_table;		/* sources tracked at once */
+	bool seccomp;			/* the system call filter; off only to debug */
 };
 
 struct port_spec {

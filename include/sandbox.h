@@ -2,6 +2,7 @@
 #ifndef CKQ_SANDBOX_H
 #define CKQ_SANDBOX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -24,6 +25,6 @@ int sandbox_lookup(const char *user, uid_t *uid, gid_t *gid,
  * privileges is open. On failure err says what did not stick; the process
  * may be half way and must exit.
  */
-int sandbox_enter(const char *user, char *err, size_t err_len);
+int sandbox_enter(const char *user, bool seccomp, char *err, size_t err_len);
 
 #endif

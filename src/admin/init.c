@@ -47,7 +47,18 @@ static const char default_conf[] =
 	"# The user ckqd runs as once its sockets are open, keeping only\n"
 	"# CAP_NET_ADMIN and CAP_NET_RAW; it owns users/ so that it can reread it.\n"
 	"# root keeps uid 0 but drops every other capability too.\n"
-	"#user = ckqd\n";
+	"#user = ckqd\n"
+	"# Where the replay cache and each user's last TOTP step outlive a restart\n"
+	"# (created and given to that user).\n"
+	"#state_dir = /var/lib/ckq\n"
+	"# Requests that pass the one-hash pre-check cost an RSA decryption: each\n"
+	"# source address (IPv6: each /64) may ask for a burst of source_burst, then\n"
+	"# source_rate a second; source_table sources are tracked at once.\n"
+	"#source_burst = 5\n"
+	"#source_rate = 1\n"
+	"#source_table = 4096\n"
+	"# The system call filter. Turn it off only to run ckqd under valgrind or strace.\n"
+	"#seccomp = yes\n";
 
 /* ckqd refuses to start without its user: better to hear it now. */
 static void note_daemon_user(void)

@@ -90,9 +90,9 @@ static int load_users(struct ckqd *d, bool initial)
 			 strcmp(conf.user, d->conf.user) || strcmp(conf.state_dir, d->conf.state_dir) ||
 			 conf.source_burst != d->conf.source_burst ||
 			 conf.source_rate != d->conf.source_rate ||
-			 conf.source_table != d->conf.source_table))
-		log_warn("knock_port, queue, max_pending, replay_capacity, user, state_dir and "
-			 "source_* change only on restart");
+			 conf.source_table != d->conf.source_table || conf.seccomp != d->conf.seccomp))
+		log_warn("knock_port, queue, max_pending, replay_capacity, user, state_dir, "
+			 "seccomp and source_* change only on restart");
 	if (!initial) {
 		conf.knock_port = d->conf.knock_port;
 		conf.queue = d->conf.queue;
@@ -103,6 +103,7 @@ static int load_users(struct ckqd *d, bool initial)
 		conf.source_burst = d->conf.source_burst;
 		conf.source_rate = d->conf.source_rate;
 		conf.source_table = d->conf.source_table;
+		conf.seccomp = d->conf.seccomp;
 		/* Whoever is gone or newly revoked loses their open grants now. */
 		for (i = 0; d->users && i < d->users->n; i++) {
 			const struct ckq_user *old = &d->users->users[i];
@@ -256,7 +257,7 @@ int main(int argc, char *argv[])
 	state_load(&d);
 	if (write_pid(d.conf.pid_file, uid, gid) < 0)
 		log_warn("cannot write %s: %s", d.conf.pid_file, strerror(errno));
-	if (sandbox_enter(d.conf.user, err, sizeof(err)) < 0) {
+	if (sandbox_enter(d.conf.user, d.conf.seccomp, err, sizeof(err)) < 0) {
 		log_err("cannot drop privileges: %s", err);
 		goto out;
 	}

@@ -33,9 +33,10 @@ void conf_defaults(struct ckqd_conf *c)
 	c->source_burst = 5;
 	c->source_rate = 1;
 	c->source_table = 4096;
+	c->seccomp = true;
 }
 
-enum kind { K_PORT, K_U16, K_U32, K_DURATION, K_LEVEL, K_PATH, K_USER };
+enum kind { K_PORT, K_U16, K_U32, K_DURATION, K_LEVEL, K_PATH, K_USER, K_BOOL };
 
 static const struct keyword {
 	const char *name;
@@ -59,6 +60,7 @@ static const struct keyword {
 	{ "source_burst", K_U32, offsetof(struct ckqd_conf, source_burst), 1, 1000 },
 	{ "source_rate", K_U32, offsetof(struct ckqd_conf, source_rate), 1, 1000 },
 	{ "source_table", K_U32, offsetof(struct ckqd_conf, source_table), 16, 1 << 22 },
+	{ "seccomp", K_BOOL, offsetof(struct ckqd_conf, seccomp), 0, 0 },
 };
 
 /* What useradd(8) takes by default, so a name never needs quoting. */
@@ -119,6 +121,14 @@ int conf_parse(const char *text, size_t len, const char *fname,
 				return CKQ_ERR_CONFIG;
 			}
 			memcpy(field, it.value, strlen(it.value) + 1);
+			continue;
+		case K_BOOL:
+			if (strcmp(it.value, "yes") && strcmp(it.value, "no")) {
+				snprintf(err, err_len, "%s line %u: %s must be yes or no",
+					 fname, it.line, k->name);
+				return CKQ_ERR_CONFIG;
+			}
+			*(bool *)field = !strcmp(it.value, "yes");
 			continue;
 		case K_USER:
 			if (!user_name_ok(it.value, sizeof(c->user))) {
