@@ -15,14 +15,15 @@ install_deps() {
 	# Build: compiler, autotools, the libraries. Tests: the firewall tools,
 	# oathtool as an independent TOTP, faketime for clock skew, tcpdump,
 	# netcat and python3 for the namespace hosts, clang for libFuzzer,
-	# systemd for 'systemd-analyze security' on contrib/ckqd.service.
+	# systemd for 'systemd-analyze security' on contrib/ckqd.service,
+	# valgrind for the daemon's path.
 	apt-get update -qq || die "apt-get update failed"
 	apt-get install -y -qq --no-install-recommends \
 		build-essential autoconf automake libtool pkg-config \
 		libnetfilter-queue-dev libnfnetlink-dev libmnl-dev libssl-dev \
 		libipset-dev libqrencode-dev libseccomp-dev libcap-dev \
 		iproute2 iptables ipset kmod oathtool faketime tcpdump \
-		netcat-openbsd python3 clang libclang-rt-14-dev systemd >/dev/null ||
+		netcat-openbsd python3 clang libclang-rt-14-dev systemd valgrind >/dev/null ||
 		die "apt-get install failed"
 	# iptables-nft is Debian's default; the kernel modules load on demand.
 	modprobe -q nfnetlink_queue 2>/dev/null || true

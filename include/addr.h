@@ -12,6 +12,7 @@ struct ckq_addr {
 	uint8_t a[16];		/* IPv4 in a[0..3], the rest zero */
 };
 
+#define CKQ_AF_ANY 0		/* in a request: the address the server sees (NAT) */
 #define CKQ_AF_INET 4
 #define CKQ_AF_INET6 6
 #define CKQ_ADDR_STRLEN 46	/* INET6_ADDRSTRLEN */
@@ -25,6 +26,16 @@ int addr_parse(const char *s, struct ckq_addr *out);
 const char *addr_str(const struct ckq_addr *a, char *out, size_t out_size);
 bool addr_equal(const struct ckq_addr *x, const struct ckq_addr *y);
 size_t addr_len(const struct ckq_addr *a); /* 4 or 16, 0 if invalid */
+
+struct cidr {
+	struct ckq_addr net;
+	uint8_t bits;
+};
+
+/* "10.0.0.0/8", "2001:db8::/32" or a bare address. Returns 0 or CKQ_ERR_FORMAT. */
+int cidr_parse(const char *s, struct cidr *out);
+bool cidr_match(const struct cidr *c, const struct ckq_addr *a);
+const char *cidr_str(const struct cidr *c, char *out, size_t out_size);
 
 /* "tcp/22", "udp/53" or a bare "22" (tcp). Returns 0 or CKQ_ERR_FORMAT. */
 int portspec_parse(const char *s, uint8_t *proto, uint16_t *port);

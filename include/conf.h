@@ -12,6 +12,7 @@
 
 #define CKQ_CONF_DIR "/etc/ckq"
 #define CKQ_MAX_PORTS 64
+#define CKQ_MAX_ALLOW 16
 #define CKQ_TOTP_MAX 64
 #define CKQ_ERRBUF 512
 
@@ -49,6 +50,10 @@ struct ckq_user {
 	size_t totp_len;
 	bool revoked;
 	uint32_t max_grant;		/* 0: the server's */
+	bool nat;			/* may ask for the address the server sees */
+	struct cidr allow[CKQ_MAX_ALLOW];	/* sources allowed; none: any */
+	size_t nallow;
+	uint64_t expires;		/* Unix time the account ends; 0: never */
 	uint64_t totp_last_step;	/* runtime: kept by ckqd across reloads */
 };
 
@@ -66,6 +71,11 @@ int conf_load(const char *dir, struct ckqd_conf *c, char *err, size_t err_len);
 int ports_parse(const char *s, struct port_spec *ports, size_t max, size_t *n);
 int ports_format(const struct port_spec *ports, size_t n, char *out, size_t out_len);
 bool user_may(const struct ckq_user *u, uint8_t proto, uint16_t port);
+bool user_source_ok(const struct ckq_user *u, const struct ckq_addr *src);
+int allow_parse(const char *s, struct cidr *allow, size_t max, size_t *n);
+/* "2027-01-31": the account works through that day (UTC). */
+int date_parse(const char *s, uint64_t *end);
+void date_format(uint64_t end, char out[16]);
 
 /* A user file holds everything but the public key, which sits beside it. */
 int user_parse(const char *text, size_t len, const char *fname,

@@ -37,20 +37,49 @@ step() {
 
 [ -x configure ] || ./autogen.sh >/dev/null 2>&1 || { echo "autogen.sh failed"; echo "0 passed, 1 failed"; exit 1; }
 
-echo "=== build (-Werror) and make check"
-rm -rf build
-mkdir -p build
-if (cd build && ../configure -q --enable-werror && make -s -j"$(nproc)"); then
-	(cd build && make -s check) 2>&1 | tee build/check.out
-	count_make_check build/check.out
-	for f in build/tests/unit/*.log build/tests/netns/*.log; do
+show_failures() {
+	local f
+	for f in "$1"/tests/unit/*.log "$1"/tests/netns/*.log; do
 		[ -f "$f" ] || continue
 		grep -q '^not ok\|^Bail out' "$f" && { echo "--- $f"; grep -B2 -A8 '^not ok\|^Bail out' "$f" | head -60; }
 	done
-else
-	echo "FAILED: build"
-	failed=$((failed + 1))
-fi
+}
+
+# check_build DIR [configure flags]: a fresh build and its whole 'make check'.
+check_build() {
+	local dir=$1; shift
+	echo "=== $dir: configure $* && make && make check"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	if (cd "$dir" && ../configure -q "$@" && make -s -j"$(nproc)"); then
+		(cd "$dir" && make -s check ${CHECK_TESTS:+TESTS="$CHECK_TESTS"}) 2>&1 | tee "$dir/check.out"
+		count_make_check "$dir/check.out"
+		show_failures "$dir"
+	else
+		echo "FAILED: build in $dir"
+		failed=$((failed + 1))
+	fi
+}
+
+check_build build --enable-werror
+# The whole suite again with ASan and UBSan: any report fails its test.
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	check_build build-asan --enable-werror --enable-sanitizers
+
+# The daemon's path under valgrind: the end-to-end story with ckqd wrapped.
+valgrind_e2e() {
+	if [ ! -x build/ckqd ]; then
+		echo "FAILED: no build/ckqd for the valgrind run"
+		failed=$((failed + 1))
+		return
+	fi
+	(cd build && CKQD_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+		make -s check TESTS=tests/netns/e2e.sh) 2>&1 | tee build/valgrind.out
+	count_make_check build/valgrind.out
+	show_failures build
+}
+echo "=== valgrind: e2e.sh with ckqd under valgrind"
+valgrind_e2e
 
 fuzz() {
 	rm -rf build-fuzz

@@ -26,6 +26,10 @@ static const char add_usage[] =
 	"  --key FILE        the user's RSA public key in PEM (2048 to 4096 bits)\n"
 	"  --ports LIST      e.g. tcp/22 or tcp/22,tcp/443,udp/51820 (22 means tcp/22)\n"
 	"  --max-grant TIME  cap this user's grants below the server's max_grant\n"
+	"  --allow-from LIST knock only from these networks, e.g. 192.0.2.0/24,2001:db8::/32\n"
+	"  --expires DATE    the account works through DATE (UTC), e.g. 2027-01-31\n"
+	"  --nat             the user may ask for the address the server sees (ckq open\n"
+	"                    --nat), for clients behind NAT; see doc/protocol.md\n"
 	"  --replace         replace an existing user (a new key and a new TOTP secret)\n"
 	"  --issuer NAME     the label shown in the authenticator (default ckq)\n"
 	"  --qr / --no-qr    force or suppress the terminal QR code\n";
@@ -97,6 +101,9 @@ int add_user_main(int argc, char *argv[])
 		{ "key", required_argument, NULL, 'k' },
 		{ "ports", required_argument, NULL, 'p' },
 		{ "max-grant", required_argument, NULL, 'm' },
+		{ "nat", no_argument, NULL, 'n' },
+		{ "allow-from", required_argument, NULL, 'a' },
+		{ "expires", required_argument, NULL, 'e' },
 		{ "replace", no_argument, NULL, 'r' },
 		{ "issuer", required_argument, NULL, 'i' },
 		{ "qr", no_argument, NULL, 'Q' },
@@ -114,13 +121,28 @@ int add_user_main(int argc, char *argv[])
 	size_t len = 0;
 
 	memset(&u, 0, sizeof(u));
-	while ((opt = getopt_long(argc, argv, "k:p:m:ri:c:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "k:p:m:na:e:ri:c:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'k': key_file = optarg; break;
 		case 'p': ports = optarg; break;
 		case 'm':
 			if (parse_duration(optarg, &u.max_grant) < 0 || !u.max_grant) {
 				fprintf(stderr, "ckq-admin add-user: --max-grant '%s' is not a duration\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'n': u.nat = true; break;
+		case 'a':
+			if (allow_parse(optarg, u.allow, CKQ_MAX_ALLOW, &u.nallow) < 0) {
+				fprintf(stderr, "ckq-admin add-user: --allow-from '%s' is not a list of at most %d networks like 10.0.0.0/8,2001:db8::/32\n",
+					optarg, CKQ_MAX_ALLOW);
+				return 2;
+			}
+			break;
+		case 'e':
+			if (date_parse(optarg, &u.expires) < 0) {
+				fprintf(stderr, "ckq-admin add-user: --expires '%s' is not a date like 2027-01-31\n",
 					optarg);
 				return 2;
 			}

@@ -51,6 +51,8 @@ static void knock_usage(FILE *f, const char *cmd)
 		"  --server-key FILE  the server's public key, when SERVER is an address\n"
 		"  --source-ip ADDR   the address the server sees you from, when it is not\n"
 		"                     this machine's (behind NAT); the server checks it\n"
+		"  --nat              let the server grant the address it sees this request\n"
+		"                     come from (when the admin allows it for your user)\n"
 		"  --attempts N       sends of each message before giving up (default 5)\n"
 		"  --timeout MS       wait for each answer (default 1000 ms)\n"
 		"  -d DIR             the client's directory (default ~/.config/ckq)\n\n"
@@ -314,11 +316,13 @@ static int knock_main(int argc, char *argv[], uint8_t request)
 		{ "attempts", required_argument, NULL, 'a' },
 		{ "timeout", required_argument, NULL, 'w' },
 		{ "source-ip", required_argument, NULL, 's' },
+		{ "nat", no_argument, NULL, 'n' },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *source_ip = NULL;
+	bool nat = false;
 	const char *cmd = request == CKQ_REQ_OPEN ? "open" : "close";
 	const char *dir_opt = NULL, *otp = NULL, *server_key = NULL, *port_opt = NULL;
 	char otp_buf[64] = "", path[PATH_MAX], local[CKQ_ADDR_STRLEN];
@@ -338,7 +342,7 @@ static int knock_main(int argc, char *argv[], uint8_t request)
 	k.attempts = 5;
 	k.timeout_ms = 1000;
 	k.req.request = request;
-	while ((opt = getopt_long(argc, argv, "u:o:t:p:k:a:w:s:d:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "u:o:t:p:k:a:w:s:nd:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'u':
 			if (!user_name_valid(optarg, strlen(optarg))) {
@@ -376,6 +380,7 @@ static int knock_main(int argc, char *argv[], uint8_t request)
 			}
 			break;
 		case 's': source_ip = optarg; break;
+		case 'n': nat = true; break;
 		case 'd': dir_opt = optarg; break;
 		case 'h': knock_usage(stdout, cmd); return 0;
 		default: knock_usage(stderr, cmd); return EXIT_INPUT;
@@ -456,6 +461,12 @@ static int knock_main(int argc, char *argv[], uint8_t request)
 		}
 		k.req.addr = want;
 	}
+	if (nat && source_ip) {
+		fprintf(stderr, "ckq %s: --nat and --source-ip exclude each other\n", cmd);
+		goto out;
+	}
+	if (nat)
+		memset(&k.req.addr, 0, sizeof(k.req.addr));	/* CKQ_AF_ANY */
 	addr_str(&k.req.addr, local, sizeof(local));
 
 	k.req.timestamp = (uint64_t)time(NULL);
@@ -477,7 +488,10 @@ static int knock_main(int argc, char *argv[], uint8_t request)
 		ret = no_answer(&k, true);
 		goto out;
 	}
-	if (!addr_equal(&res.addr, &k.req.addr) || res.proto != k.req.proto ||
+	/* In NAT mode the server says which address it saw, and granted. */
+	if (nat)
+		addr_str(&res.addr, local, sizeof(local));
+	if ((!nat && !addr_equal(&res.addr, &k.req.addr)) || res.proto != k.req.proto ||
 	    res.port != k.req.port ||
 	    res.status != (request == CKQ_REQ_OPEN ? CKQ_RES_GRANTED : CKQ_RES_CLOSED)) {
 		fprintf(stderr, "ckq %s: the server's signed answer does not match the request\n", cmd);

@@ -109,7 +109,24 @@ static void handle_request(struct ckqd *d, const struct pkt_udp *p)
 		refuse(d, p, u->name, "stale_timestamp");
 		goto out;
 	}
-	if (!addr_equal(&m.req.addr, &p->src)) {
+	if (u->expires && now >= u->expires) {
+		refuse(d, p, u->name, "expired");
+		goto out;
+	}
+	if (!user_source_ok(u, &p->src)) {
+		refuse(d, p, u->name, "source_not_allowed");
+		goto out;
+	}
+	/*
+	 * A client behind NAT may leave the address to us, if its user may:
+	 * the grant then goes to whatever address the request came from.
+	 */
+	if (m.req.addr.family == CKQ_AF_ANY) {
+		if (!u->nat) {
+			refuse(d, p, u->name, "nat_not_allowed");
+			goto out;
+		}
+	} else if (!addr_equal(&m.req.addr, &p->src)) {
 		refuse(d, p, u->name, "address_mismatch");
 		goto out;
 	}

@@ -70,3 +70,58 @@ int portspec_parse(const char *s, uint8_t *proto, uint16_t *port)
 	*port = (uint16_t)v;
 	return 0;
 }
+
+int cidr_parse(const char *s, struct cidr *out)
+{
+	char buf[CKQ_ADDR_STRLEN + 4];
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s), max, i;
+	unsigned long bits = 0;
+
+	if (n >= CKQ_ADDR_STRLEN)
+		return CKQ_ERR_FORMAT;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (addr_parse(buf, &out->net) < 0)
+		return CKQ_ERR_FORMAT;
+	max = addr_len(&out->net) * 8;
+	if (!slash) {
+		out->bits = (uint8_t)max;
+		return 0;
+	}
+	if (!slash[1] || strlen(slash + 1) > 3)
+		return CKQ_ERR_FORMAT;
+	for (i = 1; slash[i]; i++) {
+		if (slash[i] < '0' || slash[i] > '9')
+			return CKQ_ERR_FORMAT;
+		bits = bits * 10 + (unsigned long)(slash[i] - '0');
+	}
+	if (bits > max)
+		return CKQ_ERR_FORMAT;
+	out->bits = (uint8_t)bits;
+	/* Host bits set ("10.1.2.3/8") are a typo worth refusing, not guessing. */
+	for (i = bits; i < max; i++)
+		if (out->net.a[i / 8] & (0x80 >> (i % 8)))
+			return CKQ_ERR_FORMAT;
+	return 0;
+}
+
+bool cidr_match(const struct cidr *c, const struct ckq_addr *a)
+{
+	size_t i;
+
+	if (a->family != c->net.family)
+		return false;
+	for (i = 0; i < c->bits; i++)
+		if ((a->a[i / 8] ^ c->net.a[i / 8]) & (0x80 >> (i % 8)))
+			return false;
+	return true;
+}
+
+const char *cidr_str(const struct cidr *c, char *out, size_t out_size)
+{
+	char a[CKQ_ADDR_STRLEN];
+
+	snprintf(out, out_size, "%s/%u", addr_str(&c->net, a, sizeof(a)), c->bits);
+	return out;
+}

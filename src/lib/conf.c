@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -255,6 +256,70 @@ bool user_may(const struct ckq_user *u, uint8_t proto, uint16_t port)
 	return false;
 }
 
+bool user_source_ok(const struct ckq_user *u, const struct ckq_addr *src)
+{
+	size_t i;
+
+	if (!u->nallow)
+		return true;
+	for (i = 0; i < u->nallow; i++)
+		if (cidr_match(&u->allow[i], src))
+			return true;
+	return false;
+}
+
+int allow_parse(const char *s, struct cidr *allow, size_t max, size_t *n)
+{
+	char item[CKQ_ADDR_STRLEN + 8];
+	size_t i;
+
+	*n = 0;
+	while (*s) {
+		while (*s == ' ' || *s == ',')
+			s++;
+		if (!*s)
+			break;
+		for (i = 0; s[i] && s[i] != ',' && s[i] != ' '; i++)
+			if (i + 1 >= sizeof(item))
+				return CKQ_ERR_FORMAT;
+		memcpy(item, s, i);
+		item[i] = '\0';
+		s += i;
+		if (*n >= max)
+			return CKQ_ERR_RANGE;
+		if (cidr_parse(item, &allow[*n]) < 0)
+			return CKQ_ERR_FORMAT;
+		(*n)++;
+	}
+	return *n ? 0 : CKQ_ERR_FORMAT;
+}
+
+int date_parse(const char *s, uint64_t *end)
+{
+	struct tm tm;
+	char *rest;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	rest = strptime(s, "%Y-%m-%d", &tm);
+	if (!rest || *rest || tm.tm_year < 100 || tm.tm_year > 1100)
+		return CKQ_ERR_FORMAT;
+	t = timegm(&tm);
+	if (t == (time_t)-1)
+		return CKQ_ERR_FORMAT;
+	*end = (uint64_t)t + 86400;
+	return 0;
+}
+
+void date_format(uint64_t end, char out[16])
+{
+	time_t t = (time_t)(end - 86400);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 16, "%Y-%m-%d", &tm);
+}
+
 int user_parse(const char *text, size_t len, const char *fname,
 	       struct ckq_user *u, char *err, size_t err_len)
 {
@@ -290,6 +355,26 @@ int user_parse(const char *text, size_t len, const char *fname,
 				return CKQ_ERR_CONFIG;
 			}
 			u->revoked = !strcmp(it.value, "yes");
+		} else if (!strcmp(it.key, "nat")) {
+			if (strcmp(it.value, "yes") && strcmp(it.value, "no")) {
+				snprintf(err, err_len, "%s line %u: nat must be yes or no",
+					 fname, it.line);
+				return CKQ_ERR_CONFIG;
+			}
+			u->nat = !strcmp(it.value, "yes");
+		} else if (!strcmp(it.key, "allow_from")) {
+			if (allow_parse(it.value, u->allow, CKQ_MAX_ALLOW, &u->nallow) < 0) {
+				snprintf(err, err_len,
+					 "%s line %u: allow_from '%s' is not a list of at most %d networks like 10.0.0.0/8,2001:db8::/32",
+					 fname, it.line, it.value, CKQ_MAX_ALLOW);
+				return CKQ_ERR_CONFIG;
+			}
+		} else if (!strcmp(it.key, "expires")) {
+			if (date_parse(it.value, &u->expires) < 0) {
+				snprintf(err, err_len, "%s line %u: expires '%s' is not a date like 2027-01-31",
+					 fname, it.line, it.value);
+				return CKQ_ERR_CONFIG;
+			}
 		} else if (!strcmp(it.key, "max_grant")) {
 			if (parse_duration(it.value, &u->max_grant) < 0) {
 				snprintf(err, err_len, "%s line %u: max_grant '%s' is not a duration",
@@ -320,7 +405,7 @@ int user_format(const struct ckq_user *u, char **out, size_t *out_len)
 {
 	char ports[CKQ_MAX_PORTS * 12], secret[CKQ_TOTP_MAX * 2];
 	char *buf;
-	size_t cap = sizeof(ports) + sizeof(secret) + 256;
+	size_t i, cap = sizeof(ports) + sizeof(secret) + 256 + CKQ_MAX_ALLOW * 56;
 	int n;
 
 	if (ports_format(u->ports, u->nports, ports, sizeof(ports)) < 0 ||
@@ -335,6 +420,20 @@ int user_format(const struct ckq_user *u, char **out, size_t *out_len)
 		     u->name, u->name, ports, secret, u->revoked ? "yes" : "no");
 	if (u->max_grant && n > 0 && (size_t)n < cap)
 		n += snprintf(buf + n, cap - (size_t)n, "max_grant = %u\n", u->max_grant);
+	if (u->nat && n > 0 && (size_t)n < cap)
+		n += snprintf(buf + n, cap - (size_t)n, "nat = yes\n");
+	if (u->expires && n > 0 && (size_t)n < cap) {
+		char day[16];
+
+		date_format(u->expires, day);
+		n += snprintf(buf + n, cap - (size_t)n, "expires = %s\n", day);
+	}
+	for (i = 0; i < u->nallow && n > 0 && (size_t)n < cap; i++) {
+		char c[CKQ_ADDR_STRLEN + 8];
+
+		n += snprintf(buf + n, cap - (size_t)n, "%s%s%s", i ? "," : "allow_from = ",
+			      cidr_str(&u->allow[i], c, sizeof(c)), i + 1 == u->nallow ? "\n" : "");
+	}
 	wipe(secret, sizeof(secret));
 	if (n < 0 || (size_t)n >= cap) {
 		wipe(buf, cap);

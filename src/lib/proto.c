@@ -76,16 +76,20 @@ static void put_addr(struct wbuf *w, const struct ckq_addr *a)
 	wbuf_put(w, a->a, 16);
 }
 
-static int get_addr(struct cur *c, struct ckq_addr *a)
+/* any: a request may leave the address to the server (family 0, all zero). */
+static int get_addr(struct cur *c, struct ckq_addr *a, bool any)
 {
+	static const uint8_t zero[16];
+
 	a->family = cur_u8(c);
 	cur_copy(c, a->a, 16);
 	if (c->err)
 		return CKQ_ERR_TRUNCATED;
 	if (a->family == CKQ_AF_INET) {
-		static const uint8_t zero[12];
-
 		if (memcmp(a->a + 4, zero, 12))
+			return CKQ_ERR_FORMAT;
+	} else if (a->family == CKQ_AF_ANY) {
+		if (!any || memcmp(a->a, zero, 16))
 			return CKQ_ERR_FORMAT;
 	} else if (a->family != CKQ_AF_INET6) {
 		return CKQ_ERR_FORMAT;
@@ -122,9 +126,11 @@ int proto_request_build(const struct ckq_key *server, const struct ckq_key *clie
 	uint8_t *ek, *ct;
 	int ret;
 
-	static const uint8_t zero[12];
+	static const uint8_t zero[16];
 
-	if (!user_name_valid(req->user, user_len) || !addr_len(&req->addr) ||
+	if (!user_name_valid(req->user, user_len) ||
+	    (!addr_len(&req->addr) &&
+	     (req->addr.family != CKQ_AF_ANY || memcmp(req->addr.a, zero, 16))) ||
 	    (req->addr.family == CKQ_AF_INET && memcmp(req->addr.a + 4, zero, 12)) ||
 	    (req->request != CKQ_REQ_OPEN && req->request != CKQ_REQ_CLOSE) ||
 	    (req->proto != CKQ_PROTO_TCP && req->proto != CKQ_PROTO_UDP) ||
@@ -288,7 +294,7 @@ int proto_request_open(const struct ckq_key *server, const uint8_t *msg, size_t 
 		goto fail;
 	}
 	m->req.request = cur_u8(&b);
-	ret = get_addr(&b, &m->req.addr);
+	ret = get_addr(&b, &m->req.addr, true);
 	if (ret < 0)
 		goto fail;
 	m->req.proto = cur_u8(&b);
@@ -578,7 +584,7 @@ int proto_result_open(const struct ckq_key *server, const struct ckq_session *s,
 		return ret;
 	c = cur_init(body, body_len);
 	res->status = cur_u8(&c);
-	ret = get_addr(&c, &res->addr);
+	ret = get_addr(&c, &res->addr, false);
 	res->proto = cur_u8(&c);
 	res->port = cur_u16(&c);
 	res->expires = cur_u64(&c);

@@ -9,6 +9,14 @@
 # Environment:
 #   CKQ_BUILDDIR  where ckqd, ckq and ckq-admin are (default: the source tree)
 #   CKQ_SRCDIR    the source tree, for rules/ (default: two levels above here)
+#   CKQD_WRAPPER  a command put before ckqd, split on spaces, e.g.
+#                 "valgrind --error-exitcode=99 --leak-check=full
+#                 --errors-for-leak-kinds=definite --track-fds=no --vgdb=no -q":
+#                 ckqd.conf then gets "seccomp = no" (the filter would kill
+#                 the wrapper's own system calls), and ckqd gets 60 s to
+#                 become ready and 30 s to exit (CKQD_READY_TIMEOUT,
+#                 CKQD_STOP_TIMEOUT override both). Its exit status is
+#                 ckqd's, so --error-exitcode makes a test fail.
 
 netns_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 srcdir=$(cd "${CKQ_SRCDIR:-$netns_dir/../..}" && pwd)
@@ -33,6 +41,15 @@ KNOCK_PORT=8888
 SERVICE_PORT=22
 SET=ckq-tcp-22
 SRV_NAME=srv	# the name the clients store the server under
+
+CKQD_WRAPPER=${CKQD_WRAPPER:-}
+if [ -n "$CKQD_WRAPPER" ]; then
+	CKQD_READY_TIMEOUT=${CKQD_READY_TIMEOUT:-60}
+	CKQD_STOP_TIMEOUT=${CKQD_STOP_TIMEOUT:-30}
+else
+	CKQD_READY_TIMEOUT=${CKQD_READY_TIMEOUT:-10}
+	CKQD_STOP_TIMEOUT=${CKQD_STOP_TIMEOUT:-3}
+fi
 
 TMP=
 ETC=
@@ -144,6 +161,10 @@ require() {
 	for tool in "$CKQD" "$CKQ" "$CKQ_ADMIN"; do
 		[ -x "$tool" ] || bail "$tool not built (set CKQ_BUILDDIR to the build tree)"
 	done
+	if [ -n "$CKQD_WRAPPER" ]; then
+		tool=${CKQD_WRAPPER%% *}
+		command -v "$tool" >/dev/null 2>&1 || bail "CKQD_WRAPPER: $tool not found"
+	fi
 	for tool in "$srcdir/rules/ckq.rules" "$srcdir/rules/ckq.ipset" "$UDP_TOOL" "$TCP_TOOL"; do
 		[ -r "$tool" ] || bail "$tool missing"
 	done
@@ -157,12 +178,13 @@ bg_start() {
 	bg_pids="$bg_pids $BG_PID"
 }
 
-# Ends one registered process: TERM, then KILL after 3 s. Sets BG_RC.
+# bg_stop PID [SECONDS]: ends one registered process: TERM, then KILL after
+# SECONDS (default 3). Sets BG_RC.
 bg_stop() {
 	local pid=$1 i
 	BG_RC=
 	kill -TERM "$pid" 2>/dev/null || true
-	for i in $(seq 1 30); do
+	for i in $(seq 1 $((${2:-3} * 10))); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -269,18 +291,24 @@ server_init() {
 	state_dir = $TMP/state
 	user = nobody
 	EOF
+	if [ -n "$CKQD_WRAPPER" ]; then
+		echo "seccomp = no" >>"$ETC/ckqd.conf"
+	fi
 }
 
-# start_ckqd [ckqd options]: ckqd -f in the server namespace, its log in
-# $LOG; returns once the log says ready (at most 10 s).
+# start_ckqd [ckqd options]: ckqd -f in the server namespace (after
+# $CKQD_WRAPPER, if set), its log in $LOG; returns once the log says ready
+# (at most $CKQD_READY_TIMEOUT s).
 start_ckqd() {
 	local before
+	local -a wrapper=()
 	before=$(grep -c 'ready: ' "$LOG" || true)
-	bg_start ip netns exec "$NS_SV" "$CKQD" -f -c "$ETC" "$@" 2>>"$LOG"
+	[ -z "$CKQD_WRAPPER" ] || read -r -a wrapper <<<"$CKQD_WRAPPER"
+	bg_start ip netns exec "$NS_SV" "${wrapper[@]}" "$CKQD" -f -c "$ETC" "$@" 2>>"$LOG"
 	CKQD_PID=$BG_PID
-	if ! wait_until 10 ckqd_ready "$before"; then
+	if ! wait_until "$CKQD_READY_TIMEOUT" ckqd_ready "$before"; then
 		tail -n 20 "$LOG"
-		bail "ckqd did not become ready within 10 s"
+		bail "ckqd did not become ready within $CKQD_READY_TIMEOUT s"
 	fi
 }
 
@@ -288,12 +316,39 @@ ckqd_ready() {
 	kill -0 "$CKQD_PID" && [ "$(grep -c 'ready: ' "$LOG")" -gt "$1" ]
 }
 
-# stop_ckqd: SIGTERM; CKQD_RC is its exit status.
+# stop_ckqd: SIGTERM; CKQD_RC is its exit status (the wrapper's, if any).
 stop_ckqd() {
 	[ -n "$CKQD_PID" ] || return 0
-	bg_stop "$CKQD_PID"
+	bg_stop "$CKQD_PID" "$CKQD_STOP_TIMEOUT"
 	CKQD_RC=$BG_RC
 	CKQD_PID=
+}
+
+# ckqd_counters: the counters of ckqd's last "exiting:" line, in
+# CNT_PACKETS, CNT_GRANTED, CNT_CLOSED, CNT_REFUSED and CNT_JUNK (empty
+# when there is no such line).
+ckqd_counters() {
+	local line
+	line=$(grep -E 'exiting: [0-9]+ packets' "$LOG" | tail -n 1 |
+		sed -E 's/.*exiting: ([0-9]+) packets, ([0-9]+) granted, ([0-9]+) closed, ([0-9]+) refused, ([0-9]+) junk.*/\1 \2 \3 \4 \5/')
+	# shellcheck disable=SC2034
+	read -r CNT_PACKETS CNT_GRANTED CNT_CLOSED CNT_REFUSED CNT_JUNK <<<"$line" || true
+}
+
+# proc_rss_kb PID: the resident set of PID in kB (VmRSS).
+proc_rss_kb() {
+	awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"
+}
+
+# proc_cpu_ticks PID: the CPU time PID used so far, user and system, in
+# clock ticks (getconf CLK_TCK a second).
+proc_cpu_ticks() {
+	local stat
+	stat=$(cat "/proc/$1/stat") || return 1
+	stat=${stat##*) }
+	# shellcheck disable=SC2086
+	set -- $stat
+	echo $((${12} + ${13}))
 }
 
 log_count() {

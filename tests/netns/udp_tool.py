@@ -16,9 +16,23 @@
       classic pcap file (tcpdump -w) that matches the filters; --type T
       keeps ckq messages of type T (1 request, 2 challenge, 3 response,
       4 result: byte 5 of the "CKQ" header).
+  flood HOST PORT [--mode junk|keyed] [--count N] [--seconds T] [--rate R]
+        [--hex HEX] [--server-der FILE] [--sport P]
+      Sends datagrams to HOST:PORT until N were sent or T seconds passed,
+      whichever comes first, at most R a second (0: as fast as it can).
+      junk: random bytes, a valid-looking "CKQ" header with a wrong mac1,
+      oversized (1401 to 3000 bytes) and truncated (a prefix of HEX, a
+      real message, when given). keyed: HEX is a real message 1 and FILE
+      the server's public key in DER: each datagram is it with 8 bytes of
+      its ciphertext changed and mac1 recomputed, so it passes the
+      server's pre-check and fails after the private-key work. Prints
+      "sent N" and the count of each kind ("KIND N" lines).
 """
 import argparse
+import hashlib
+import hmac
 import os
+import random
 import select
 import socket
 import struct
@@ -85,6 +99,114 @@ def cmd_responder(args):
         n += 1
         print("got %d bytes from %s:%d" % (len(msg), peer[0], peer[1]), flush=True)
         s.sendto(data if data is not None else os.urandom(args.random), peer)
+    return 0
+
+
+MAC1_LEN = 16
+HDR_LEN = 8
+
+
+def mac1(key, data):
+    return hmac.new(key, data, hashlib.sha256).digest()[:MAC1_LEN]
+
+
+def junk_datagram(kind, seed):
+    if kind == "random":
+        return os.urandom(random.randint(0, 1400))
+    if kind == "header":
+        # A plausible request or response: the header and lengths are right,
+        # only mac1 (random) is not.
+        mtype = random.choice((1, 3))
+        body = os.urandom(random.randint(HDR_LEN + MAC1_LEN, 1400) - HDR_LEN)
+        if mtype == 1 and len(body) >= 2:
+            body = struct.pack("!H", 256) + body[2:]
+        return b"CKQ\x01\x01" + bytes((mtype, 0, 0)) + body
+    if kind == "oversized":
+        # Mostly one frame; some beyond the MTU, reassembled by conntrack.
+        n = random.randint(1401, 1472) if random.random() < 0.9 else random.randint(1473, 3000)
+        return b"CKQ\x01\x01\x01\x00\x00" + os.urandom(n - HDR_LEN)
+    # truncated
+    if seed:
+        return seed[:random.randint(0, len(seed) - 1)]
+    return b"CKQ\x01\x01\x01\x00\x00"[:random.randint(0, HDR_LEN)]
+
+
+def keyed_datagrams(seed, key):
+    """Endless variants of message 1 SEED, each with a correct mac1."""
+    if len(seed) < HDR_LEN + 4 + MAC1_LEN or seed[:3] != b"CKQ" or seed[5] != 1:
+        raise ValueError("--hex is not a message 1")
+    if not hmac.compare_digest(mac1(key, seed[:-MAC1_LEN]), seed[-MAC1_LEN:]):
+        raise ValueError("mac1 of --hex does not verify with --server-der: wrong key?")
+    ek_len = struct.unpack("!H", seed[HDR_LEN:HDR_LEN + 2])[0]
+    ct_at = HDR_LEN + 2 + ek_len + 2
+    if ct_at + 8 > len(seed) - MAC1_LEN:
+        raise ValueError("--hex: no ciphertext to change")
+    base = bytearray(seed[:-MAC1_LEN])
+    n = 0
+    while True:
+        n += 1
+        m = bytearray(base)
+        for i, b in enumerate(struct.pack("!Q", n)):
+            m[ct_at + i] ^= b
+        yield bytes(m) + mac1(key, bytes(m))
+
+
+def cmd_flood(args):
+    seed = bytes.fromhex(args.hex) if args.hex else b""
+    counts = {}
+    if args.mode == "keyed":
+        if not seed or not args.server_der:
+            print("flood --mode keyed needs --hex and --server-der", file=sys.stderr)
+            return 2
+        with open(args.server_der, "rb") as f:
+            key = hashlib.sha256(b"ckq suite1 mac1" + f.read()).digest()
+        try:
+            gen = keyed_datagrams(seed, key)
+            first = next(gen)
+        except ValueError as e:
+            print("flood: %s" % e, file=sys.stderr)
+            return 2
+        print("mac1 self-check ok", flush=True)
+
+        def make():
+            nonlocal first
+            if first is not None:
+                m, first = first, None
+                return "keyed", m
+            return "keyed", next(gen)
+    else:
+        kinds = ("random", "header", "oversized", "truncated")
+
+        def make():
+            k = random.choice(kinds)
+            return k, junk_datagram(k, seed)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    if args.sport:
+        s.bind(("0.0.0.0", args.sport))
+    s.connect((args.host, args.port))
+    start = time.monotonic()
+    deadline = start + args.seconds
+    sent = errors = 0
+    while sent < args.count:
+        now = time.monotonic()
+        if now >= deadline:
+            break
+        if args.rate and sent >= (now - start) * args.rate:
+            time.sleep(min(0.005, deadline - now))
+            continue
+        kind, msg = make()
+        try:
+            s.send(msg)
+        except OSError:
+            errors += 1
+            continue
+        sent += 1
+        counts[kind] = counts.get(kind, 0) + 1
+    print("sent %d" % sent)
+    print("seconds %.1f" % (time.monotonic() - start))
+    print("errors %d" % errors)
+    for k in sorted(counts):
+        print("%s %d" % (k, counts[k]))
     return 0
 
 
@@ -207,7 +329,23 @@ def main():
     sp.add_argument("--type", type=int)
     sp.set_defaults(fn=cmd_pcap_payloads)
 
+    sp = sub.add_parser("flood")
+    sp.add_argument("host")
+    sp.add_argument("port", type=int)
+    sp.add_argument("--mode", choices=("junk", "keyed"), default="junk")
+    sp.add_argument("--count", type=int, default=100000)
+    sp.add_argument("--seconds", type=float, default=5)
+    sp.add_argument("--rate", type=int, default=0)
+    sp.add_argument("--hex")
+    sp.add_argument("--server-der")
+    sp.add_argument("--sport", type=int, default=0)
+    sp.set_defaults(fn=cmd_flood)
+
     args = p.parse_args()
+    if args.cmd == "flood":
+        if not 1 <= args.count <= 10000000 or not 0 < args.seconds <= 60 or args.rate < 0:
+            p.error("flood takes --count 1 to 10000000, --seconds up to 60, --rate >= 0")
+        return args.fn(args)
     if getattr(args, "count", 1) < 1 or getattr(args, "count", 1) > 10000:
         p.error("--count takes 1 to 10000")
     return args.fn(args)

@@ -159,9 +159,74 @@ static void test_files(void)
 		printf("# could not remove %s\n", dir);
 }
 
+static void test_cidr_date_user_extras(void)
+{
+	struct cidr c;
+	struct ckq_addr a;
+	struct ckq_user u;
+	char err[CKQ_ERRBUF], out[64], *text = NULL;
+	uint64_t end = 0;
+	size_t len = 0;
+	const char *f = "ports = 22\ntotp_secret = GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\nnat = yes\n"
+			"allow_from = 192.0.2.0/24, 2001:db8::/32\nexpires = 2027-01-31\n";
+
+	is_int(cidr_parse("10.0.0.0/8", &c), 0, "IPv4 network");
+	addr_parse("10.200.1.2", &a);
+	ok(cidr_match(&c, &a), "10.200.1.2 in 10.0.0.0/8");
+	addr_parse("11.0.0.1", &a);
+	ok(!cidr_match(&c, &a), "11.0.0.1 not in it");
+	addr_parse("::ffff:10.0.0.1", &a);
+	ok(!cidr_match(&c, &a), "another family never matches");
+	is_int(cidr_parse("2001:db8::/32", &c), 0, "IPv6 network");
+	addr_parse("2001:db8:ffff::1", &a);
+	ok(cidr_match(&c, &a), "inside the /32");
+	addr_parse("2001:db9::1", &a);
+	ok(!cidr_match(&c, &a), "outside the /32");
+	is_int(cidr_parse("192.0.2.7", &c), 0, "a bare address");
+	is_int(c.bits, 32, "is a /32");
+	ok(!strcmp(cidr_str(&c, out, sizeof(out)), "192.0.2.7/32"), "printed back: %s", out);
+	is_int(cidr_parse("0.0.0.0/0", &c), 0, "/0");
+	addr_parse("203.0.113.1", &a);
+	ok(cidr_match(&c, &a), "/0 matches every IPv4 address");
+	ok(cidr_parse("10.1.2.3/8", &c) < 0, "host bits set refused");
+	ok(cidr_parse("10.0.0.0/33", &c) < 0 && cidr_parse("10.0.0.0/", &c) < 0 &&
+	   cidr_parse("10.0.0.0/x", &c) < 0 && cidr_parse("nonsense/8", &c) < 0 &&
+	   cidr_parse("::/129", &c) < 0, "bad networks refused");
+
+	is_int(date_parse("2027-01-31", &end), 0, "a date");
+	is_int((long long)end, 1801440000LL, "the account ends at the start of 2027-02-01 UTC");
+	date_format(end, out);
+	ok(!strcmp(out, "2027-01-31"), "formatted back: %s", out);
+	ok(date_parse("2027-13-01", &end) < 0 && date_parse("2027-01-31x", &end) < 0 &&
+	   date_parse("31/01/2027", &end) < 0 && date_parse("", &end) < 0, "bad dates refused");
+
+	memset(&u, 0, sizeof(u));
+	is_int(user_parse(f, strlen(f), "u.conf", &u, err, sizeof(err)), 0, "nat, allow_from, expires parse");
+	ok(u.nat && u.nallow == 2 && u.expires == 1801440000ULL, "and are read");
+	addr_parse("192.0.2.99", &a);
+	ok(user_source_ok(&u, &a), "a source inside allow_from is allowed");
+	addr_parse("198.51.100.1", &a);
+	ok(!user_source_ok(&u, &a), "a source outside allow_from is refused");
+	memcpy(u.name, "nat", 4);
+	is_int(user_format(&u, &text, &len), 0, "formatted");
+	{
+		struct ckq_user v;
+
+		memset(&v, 0, sizeof(v));
+		is_int(user_parse(text, len, "again", &v, err, sizeof(err)), 0, "and parsed back: %s", err);
+		ok(v.nat && v.nallow == 2 && v.expires == u.expires &&
+		   cidr_match(&v.allow[1], &u.allow[1].net), "every extra survives the round trip");
+	}
+	free(text);
+	memset(&u, 0, sizeof(u));
+	ok(user_parse("ports = 22\nallow_from = 10.0.0.1/8\n", 33, "u.conf", &u, err, sizeof(err)) ==
+	   CKQ_ERR_CONFIG && strstr(err, "u.conf line 2"), "a bad allow_from names its line: %s", err);
+}
+
 int main(void)
 {
 	test_conf();
+	test_cidr_date_user_extras();
 	test_duration_ports();
 	test_user();
 	test_files();

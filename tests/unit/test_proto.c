@@ -778,6 +778,36 @@ static void test_golden(void)
 	key_free(apub);
 }
 
+/* NAT mode: family 0 asks the server to grant the address it sees. */
+static void test_any_address(void)
+{
+	struct ckq_request req = make_req("alice", "10.0.0.2", CKQ_REQ_OPEN, CKQ_PROTO_TCP, 22);
+	struct ckq_session s;
+	struct ckq_msg1 m;
+	uint8_t buf[CKQ_MSG_MAX];
+	size_t len = 0;
+
+	memset(&req.addr, 0, sizeof(req.addr));
+	is_int(proto_request_build(srv, alice, &req, &s, buf, sizeof(buf), &len), 0,
+	       "a request may leave the address to the server");
+	is_int(proto_request_open(srv, buf, len, &m), 0, "and the server opens it");
+	ok(m.req.addr.family == CKQ_AF_ANY, "family 0 arrives as such");
+	is_int(proto_request_verify(srv, alice, &m), 0, "signed like any other");
+	req.addr.a[3] = 1;
+	is_int(proto_request_build(srv, alice, &req, &s, buf, sizeof(buf), &len), CKQ_ERR_RANGE,
+	       "family 0 with address bytes is refused");
+	{
+		struct ckq_result res = { .status = CKQ_RES_GRANTED, .proto = CKQ_PROTO_TCP,
+					  .port = 22 };
+
+		memset(s.sid, 1, sizeof(s.sid));
+		is_int(proto_result_build(srv, &s, &res, buf, sizeof(buf), &len), 0,
+		       "a result with no address builds");
+		is_int(proto_result_open(srv, &s, buf, len, &res), CKQ_ERR_FORMAT,
+		       "but a result must name the address it granted");
+	}
+}
+
 int main(void)
 {
 	if (key_generate(2048, &srv) < 0 || key_generate(2048, &srv_b) < 0 ||
@@ -798,6 +828,7 @@ int main(void)
 	test_costs();
 	test_golden();
 	test_challenge_forgery_keeps_session();
+	test_any_address();
 	key_free(srv);
 	key_free(srv_b);
 	key_free(alice);
