@@ -68,17 +68,46 @@ out:
 	return ret;
 }
 
+/*
+ * The pre-check runs on every datagram, an attacker's included: the HMAC
+ * is fetched and keyed once per thread and key, then each datagram costs
+ * the hash itself.
+ */
 int mac1_compute(const uint8_t key[CKQ_HASH_LEN], const uint8_t *msg, size_t len,
 		 uint8_t out[CKQ_MAC1_LEN])
 {
+	static _Thread_local EVP_MAC_CTX *keyed;
+	static _Thread_local uint8_t keyed_with[CKQ_HASH_LEN];
 	uint8_t full[CKQ_HASH_LEN];
+	EVP_MAC_CTX *ctx;
 	size_t n = 0;
+	int ret = CKQ_ERR_CRYPTO;
 
-	if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, CKQ_HASH_LEN,
-		       msg, len, full, sizeof(full), &n) || n != sizeof(full))
-		return CKQ_ERR_CRYPTO;
-	memcpy(out, full, CKQ_MAC1_LEN);
-	return 0;
+	if (!keyed || CRYPTO_memcmp(keyed_with, key, CKQ_HASH_LEN)) {
+		OSSL_PARAM params[] = {
+			OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+			OSSL_PARAM_construct_end(),
+		};
+		EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+
+		EVP_MAC_CTX_free(keyed);
+		keyed = mac ? EVP_MAC_CTX_new(mac) : NULL;
+		EVP_MAC_free(mac);
+		if (!keyed || !EVP_MAC_init(keyed, key, CKQ_HASH_LEN, params)) {
+			EVP_MAC_CTX_free(keyed);
+			keyed = NULL;
+			return CKQ_ERR_CRYPTO;
+		}
+		memcpy(keyed_with, key, CKQ_HASH_LEN);
+	}
+	/* HMAC restarts with the key it holds when given none. */
+	ctx = keyed;
+	if (EVP_MAC_init(ctx, NULL, 0, NULL) && EVP_MAC_update(ctx, msg, len) &&
+	    EVP_MAC_final(ctx, full, &n, sizeof(full)) && n == sizeof(full)) {
+		memcpy(out, full, CKQ_MAC1_LEN);
+		ret = 0;
+	}
+	return ret;
 }
 
 static int key_finish(EVP_PKEY *pkey, bool has_private, struct ckq_key **out)
