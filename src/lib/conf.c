@@ -31,6 +31,7 @@ void conf_defaults(struct ckqd_conf *c)
 	snprintf(c->pid_file, sizeof(c->pid_file), "/run/ckqd/ckqd.pid");
 	snprintf(c->user, sizeof(c->user), "ckqd");
 	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/ckq");
+	snprintf(c->stats_file, sizeof(c->stats_file), "/run/ckqd/stats.prom");
 	c->source_burst = 5;
 	c->source_rate = 1;
 	c->source_table = 4096;
@@ -58,6 +59,7 @@ static const struct keyword {
 	{ "pid_file", K_PATH, offsetof(struct ckqd_conf, pid_file), 0, 0 },
 	{ "user", K_USER, offsetof(struct ckqd_conf, user), 0, 0 },
 	{ "state_dir", K_PATH, offsetof(struct ckqd_conf, state_dir), 0, 0 },
+	{ "stats_file", K_PATH, offsetof(struct ckqd_conf, stats_file), 0, 0 },
 	{ "source_burst", K_U32, offsetof(struct ckqd_conf, source_burst), 1, 1000 },
 	{ "source_rate", K_U32, offsetof(struct ckqd_conf, source_rate), 1, 1000 },
 	{ "source_table", K_U32, offsetof(struct ckqd_conf, source_table), 16, 1 << 22 },
@@ -296,16 +298,29 @@ int allow_parse(const char *s, struct cidr *allow, size_t max, size_t *n)
 
 int date_parse(const char *s, uint64_t *end)
 {
-	struct tm tm;
-	char *rest;
+	struct tm tm, back;
+	unsigned int y, m, d, i;
 	time_t t;
 
-	memset(&tm, 0, sizeof(tm));
-	rest = strptime(s, "%Y-%m-%d", &tm);
-	if (!rest || *rest || tm.tm_year < 100 || tm.tm_year > 1100)
+	/* Exactly YYYY-MM-DD: a date an admin typed is not guessed at. */
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
 		return CKQ_ERR_FORMAT;
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return CKQ_ERR_FORMAT;
+	y = (unsigned int)((s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0'));
+	m = (unsigned int)((s[5] - '0') * 10 + (s[6] - '0'));
+	d = (unsigned int)((s[8] - '0') * 10 + (s[9] - '0'));
+	if (y < 2000 || y > 2999 || m < 1 || m > 12 || d < 1 || d > 31)
+		return CKQ_ERR_FORMAT;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = (int)y - 1900;
+	tm.tm_mon = (int)m - 1;
+	tm.tm_mday = (int)d;
 	t = timegm(&tm);
-	if (t == (time_t)-1)
+	/* timegm rolls 2027-02-30 over to March: such a day does not exist. */
+	if (t == (time_t)-1 || !gmtime_r(&t, &back) || back.tm_mday != (int)d ||
+	    back.tm_mon != (int)m - 1)
 		return CKQ_ERR_FORMAT;
 	*end = (uint64_t)t + 86400;
 	return 0;

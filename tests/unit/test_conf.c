@@ -199,6 +199,10 @@ static void test_cidr_date_user_extras(void)
 	ok(!strcmp(out, "2027-01-31"), "formatted back: %s", out);
 	ok(date_parse("2027-13-01", &end) < 0 && date_parse("2027-01-31x", &end) < 0 &&
 	   date_parse("31/01/2027", &end) < 0 && date_parse("", &end) < 0, "bad dates refused");
+	ok(date_parse("2027-02-30", &end) < 0 && date_parse("2027-04-31", &end) < 0 &&
+	   date_parse("2027-1-05", &end) < 0 && date_parse(" 2027-01-05", &end) < 0,
+	   "days that do not exist and loose formats refused");
+	is_int(date_parse("2028-02-29", &end), 0, "a leap day exists");
 
 	memset(&u, 0, sizeof(u));
 	is_int(user_parse(f, strlen(f), "u.conf", &u, err, sizeof(err)), 0, "nat, allow_from, expires parse");
