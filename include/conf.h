@@ -30,6 +30,7 @@ struct ckqd_conf {
 	char pid_file[256];
 	char user[64];			/* ckqd drops to it after opening its sockets */
 	char state_dir[256];		/* the replay cache and TOTP steps, across restarts */
+	char stats_file[256];		/* counters for ckq-admin stats and node_exporter */
 	uint32_t source_burst;		/* requests needing RSA work, per source */
 	uint32_t source_rate;		/* ... refilled per second */
 	uint32_t source_table;		/* sources tracked at once */
