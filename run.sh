@@ -19,10 +19,10 @@ install_deps() {
 	# valgrind for the daemon's path.
 	apt-get update -qq || die "apt-get update failed"
 	apt-get install -y -qq --no-install-recommends \
-		build-essential autoconf automake libtool pkg-config \
+		build-essential autoconf automake libtool pkg-config debhelper dpkg-dev lintian \
 		libnetfilter-queue-dev libnfnetlink-dev libmnl-dev libssl-dev \
 		libipset-dev libqrencode-dev libseccomp-dev libcap-dev \
-		iproute2 iptables ipset kmod oathtool faketime tcpdump \
+		iproute2 iptables ipset kmod oathtool faketime tcpdump fail2ban groff-base \
 		netcat-openbsd python3 clang libclang-rt-14-dev systemd valgrind >/dev/null ||
 		die "apt-get install failed"
 	# iptables-nft is Debian's default; the kernel modules load on demand.

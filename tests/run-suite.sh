@@ -98,6 +98,22 @@ distcheck() {
 	return $rc
 }
 step "make distcheck" distcheck
+# tap_run NAME script: a TAP script run outside make check, counted check by check.
+tap_run() {
+	local name=$1 out p f rc
+	shift
+	echo "=== $name"
+	out=$(mktemp)
+	"$@" 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	p=$(grep -c '^ok ' "$out")
+	f=$(grep -c '^not ok ' "$out")
+	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	passed=$((passed + p))
+	failed=$((failed + f))
+	rm -f "$out"
+}
+tap_run "debian packages (dpkg-buildpackage, install, --version)" bash tests/pkg.sh
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
