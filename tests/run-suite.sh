@@ -39,8 +39,8 @@ step() {
 
 show_failures() {
 	local f
-	for f in "$1"/tests/unit/*.log "$1"/tests/netns/*.log; do
-		[ -f "$f" ] || continue
+	for f in "$1"/tests/*.log "$1"/tests/*/*.log; do
+		[ -f "$f" ] && [ "${f##*/}" != test-suite.log ] || continue
 		grep -q '^not ok\|^Bail out' "$f" && { echo "--- $f"; grep -B2 -A8 '^not ok\|^Bail out' "$f" | head -60; }
 	done
 }

@@ -11,6 +11,7 @@
 
 #include "conf.h"
 #include "err.h"
+#include "grant.h"
 #include "log.h"
 #include "totp.h"
 #include "util.h"
@@ -50,8 +51,8 @@ static const struct keyword {
 	{ "queue", K_U16, offsetof(struct ckqd_conf, queue), 0, 65535 },
 	{ "queue_maxlen", K_U32, offsetof(struct ckqd_conf, queue_maxlen), 16, 1 << 20 },
 	{ "freshness", K_DURATION, offsetof(struct ckqd_conf, freshness), 5, 3600 },
-	{ "default_grant", K_DURATION, offsetof(struct ckqd_conf, default_grant), 1, 2592000 },
-	{ "max_grant", K_DURATION, offsetof(struct ckqd_conf, max_grant), 1, 2592000 },
+	{ "default_grant", K_DURATION, offsetof(struct ckqd_conf, default_grant), 1, GRANT_TIMEOUT_MAX },
+	{ "max_grant", K_DURATION, offsetof(struct ckqd_conf, max_grant), 1, GRANT_TIMEOUT_MAX },
 	{ "challenge_timeout", K_DURATION, offsetof(struct ckqd_conf, challenge_timeout), 1, 300 },
 	{ "max_pending", K_U32, offsetof(struct ckqd_conf, max_pending), 1, 1 << 20 },
 	{ "replay_capacity", K_U32, offsetof(struct ckqd_conf, replay_capacity), 16, 1 << 24 },
@@ -391,7 +392,9 @@ int user_parse(const char *text, size_t len, const char *fname,
 				return CKQ_ERR_CONFIG;
 			}
 		} else if (!strcmp(it.key, "max_grant")) {
-			if (parse_duration(it.value, &u->max_grant) < 0) {
+			/* The kernel's ipset timeout is the ceiling of any grant. */
+			if (parse_duration(it.value, &u->max_grant) < 0 || !u->max_grant ||
+			    u->max_grant > GRANT_TIMEOUT_MAX) {
 				snprintf(err, err_len, "%s line %u: max_grant '%s' is not a duration",
 					 fname, it.line, it.value);
 				return CKQ_ERR_CONFIG;
