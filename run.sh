@@ -31,7 +31,7 @@ install_deps() {
 		libnetfilter-queue-dev libnfnetlink-dev libmnl-dev libssl-dev \
 		libipset-dev libqrencode-dev libseccomp-dev libcap-dev \
 		iproute2 iptables ipset kmod oathtool faketime tcpdump fail2ban groff-base \
-		netcat-openbsd python3 clang libclang-rt-14-dev systemd valgrind >/dev/null
+		netcat-openbsd python3 clang libclang-rt-14-dev systemd valgrind openssh-server openssh-client >/dev/null
 	local rc=$?
 	[ -z "$policy" ] || rm -f "$policy"
 	[ "$rc" = 0 ] || die "apt-get install failed"

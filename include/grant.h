@@ -68,6 +68,14 @@ typedef int (*grant_set_cb)(const char *set, void *arg);
 int grant_list_sets(struct grant *g, grant_set_cb cb, void *arg);
 
 /*
+ * From the header of set: *refs, how many kernel objects use it (each
+ * iptables rule with "-m set --match-set", each list:set holding it: 0
+ * means a grant in it opens nothing), and *family, CKQ_AF_INET or
+ * CKQ_AF_INET6 (0 for another). 0, or CKQ_ERR_NOENT when there is no such set.
+ */
+int grant_set_info(struct grant *g, const char *set, uint32_t *refs, uint8_t *family);
+
+/*
  * Text of the last failure, worded as ipset(8) words it (e.g. "The set with
  * the given name does not exist"); "" after a success. Valid until the next
  * call on g.

@@ -88,7 +88,7 @@ void live_grants_free(struct live_grants *lg)
 	memset(lg, 0, sizeof(*lg));
 }
 
-/* "ckq-tcp-22" -> "tcp/22"; "ckq6-udp-53" -> "udp/53 (IPv6)". */
+/* "ckq-tcp-22" -> "tcp/22"; "ckq6-udp-53" -> "udp/53" (the address tells the family). */
 void set_port_str(const char *set, char *out, size_t out_len)
 {
 	const char *p = set;

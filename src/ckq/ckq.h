@@ -3,6 +3,9 @@
 #define CKQ_CLIENT_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
 
 /* Exit codes, documented in ckq --help and the README. */
 enum {
@@ -16,6 +19,14 @@ int keygen_main(int argc, char *argv[]);
 int add_server_main(int argc, char *argv[]);
 int open_main(int argc, char *argv[]);
 int close_main(int argc, char *argv[]);
+int proxy_main(int argc, char *argv[]);
+
+/*
+ * ckq proxy's knock: the options of 'ckq open', the status line on stderr,
+ * the code never read from stdin. Returns -1 once tcp/PORT is granted, with
+ * the address and port to connect to; otherwise the exit code.
+ */
+int proxy_knock(int argc, char *argv[], struct ckq_addr *server, uint16_t *port);
 
 /* The client's directory: -d, $CKQ_DIR, or $XDG_CONFIG_HOME/ckq, ~/.config/ckq. */
 const char *client_dir(const char *opt);

@@ -6,10 +6,12 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,7 +24,20 @@
 #include "conf.h"
 #include "util.h"
 
+/* knock_once and the code sources return it when a signal ended --keep. */
+#define KNOCK_INTR (-1)
+/* What knock_parse returns when the command goes on. */
+#define KNOCK_GO (-2)
+/* No code came before the deadline: the grant it was for has ended. */
+#define KNOCK_LATE (-3)
+#define OTP_COMMAND_MS 60000
+/* A failed renewal is tried again this soon, with a new code. */
+#define RENEW_RETRY_MS 2000
+
+static volatile sig_atomic_t knock_signals;
+
 struct knock {
+	const char *cmd;		/* open, close or proxy, for messages */
 	const char *dir;
 	const char *server_name;
 	char address[CKQ_ADDR_STRLEN];
@@ -33,18 +48,70 @@ struct knock {
 	struct ckq_request req;
 	uint32_t attempts, timeout_ms;
 	unsigned int unauthentic;	/* answers that failed authentication */
+	int fd;
+	bool nat;
+	bool brief;			/* one line per failure, not the causes */
+	bool proxy;			/* stdin is the connection's: never read it */
+	char local[CKQ_ADDR_STRLEN];	/* the address asked for, then granted */
+	FILE *status;			/* where the result line goes */
+	const char *otp_command;
+	/*
+	 * Only with --keep: SIGINT and SIGTERM stay blocked but while waiting,
+	 * so they end a wait rather than a half-done step.
+	 */
+	const sigset_t *wait_mask, *child_mask;
+	sig_atomic_t signals_seen;
+};
+
+struct knock_opts {
+	const char *dir, *otp, *server_key, *port_opt, *source_ip;
+	bool keep, close_on_exit;
 };
 
 static void knock_usage(FILE *f, const char *cmd)
 {
+	bool opening = !strcmp(cmd, "open"), proxy = !strcmp(cmd, "proxy");
+
+	if (proxy)
+		fprintf(f,
+			"Usage: ckq proxy SERVER PORT [--otp CODE | --otp-command CMD] [--user USER]\n"
+			"                  [--duration TIME] [--knock-port N] [--server-key FILE] [-d DIR]\n"
+			"Opens tcp/PORT of SERVER as 'ckq open' does, then connects to it and relays\n"
+			"standard input to the connection and the connection to standard output:\n"
+			"an ssh ProxyCommand.\n\n"
+			"    ssh -o ProxyCommand='ckq proxy %%h %%p' office\n\n"
+			"ssh passes the host name as typed, so SERVER may be a name stored with\n"
+			"'ckq add-server' (ssh then never looks it up), or an address with\n"
+			"--server-key. The code is asked on the terminal, never read from standard\n"
+			"input (it carries the connection); messages go to standard error.\n\n");
+	else
+		fprintf(f,
+			"Usage: ckq %s SERVER PORT [--user USER] [--otp CODE] [--duration TIME]\n"
+			"%s"
+			"                  [--knock-port N] [--server-key FILE] [-d DIR]\n"
+			"%s PORT (22, tcp/22 or udp/53) of SERVER for this machine's address.\n"
+			"SERVER is a name stored with 'ckq add-server', or an address with --server-key.\n\n",
+			cmd, opening ? "                  [--keep [--close-on-exit]] [--otp-command CMD]\n" : "",
+			opening ? "Opens" : "Closes");
 	fprintf(f,
-		"Usage: ckq %s SERVER PORT [--user USER] [--otp CODE] [--duration TIME]\n"
-		"                  [--knock-port N] [--server-key FILE] [-d DIR]\n"
-		"%s PORT (22, tcp/22 or udp/53) of SERVER for this machine's address.\n"
-		"SERVER is a name stored with 'ckq add-server', or an address with --server-key.\n\n"
 		"  --user USER        your user name (default: the server's, or your only key)\n"
 		"  --otp CODE         the current code of your authenticator app (asked when\n"
 		"                     omitted)\n"
+		"  --otp-command CMD  get each code from the first line that CMD prints (run\n"
+		"                     with /bin/sh -c), e.g. \"oathtool --totp -b SECRET\".\n"
+		"                     This keeps the second factor on this machine, next to\n"
+		"                     your key: whoever takes one has both\n");
+	if (opening)
+		fprintf(f,
+			"  --keep             stay running and knock again when 2/3 of the granted\n"
+			"                     time has passed, each time with a new code (from\n"
+			"                     --otp-command, or asked on the terminal with a bell:\n"
+			"                     a code works once), until SIGINT or SIGTERM; then say\n"
+			"                     until when the port stays open, and exit 0. If the\n"
+			"                     grant expires before a renewal succeeds, exit 1\n"
+			"  --close-on-exit    with --keep: close the port when interrupted (with one\n"
+			"                     more code)\n");
+	fprintf(f,
 		"  --duration TIME    how long to stay open: 300, 90s, 15m, 2h (the server\n"
 		"                     caps it; default: the server's)\n"
 		"  --knock-port N     the server's knock port (default 8888 or the stored one)\n"
@@ -57,8 +124,9 @@ static void knock_usage(FILE *f, const char *cmd)
 		"  --timeout MS       wait for each answer (default 1000 ms)\n"
 		"  -d DIR             the client's directory (default ~/.config/ckq)\n\n"
 		"Exit codes: 0 done, 1 refused or no answer, 2 bad input, 3 an answer not\n"
-		"signed by the server's key.\n",
-		cmd, !strcmp(cmd, "open") ? "Opens" : "Closes");
+		"signed by the server's key.%s\n",
+		proxy ? " Once connected: 0 when the server closed the\n"
+			"connection, 1 on a connection error." : "");
 }
 
 static int load_key_file(const char *path, bool secret, struct ckq_key **out)
@@ -184,43 +252,244 @@ static bool otp_valid(const char *s)
 	return n >= 6 && n <= 8;
 }
 
-static int read_otp(const struct knock *k, char *buf, size_t size)
+static void on_signal(int sig)
 {
-	struct termios t;
-	bool tty;
-	FILE *f = fopen("/dev/tty", "r+");
-	FILE *in = f ? f : stdin, *out = f ? f : stderr;
-	size_t n;
+	(void)sig;
+	knock_signals++;
+}
 
-	tty = isatty(fileno(in));
-	fprintf(out, "One-time code for %s@%s: ", k->user, k->server_name);
-	fflush(out);
-	if (tty && tcgetattr(fileno(in), &t) == 0) {
-		struct termios quiet = t;
+static bool interrupted(const struct knock *k)
+{
+	return k->wait_mask && knock_signals != k->signals_seen;
+}
 
-		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(fileno(in), TCSAFLUSH, &quiet);
-	}
-	if (!fgets(buf, (int)size, in))
-		buf[0] = '\0';
-	if (tty) {
-		tcsetattr(fileno(in), TCSAFLUSH, &t);
-		fputc('\n', out);
-	}
-	if (f)
-		fclose(f);
-	n = strlen(buf);
+static struct timespec ms_ts(uint64_t ms)
+{
+	struct timespec ts = { .tv_sec = (time_t)(ms / 1000),
+			       .tv_nsec = (long)(ms % 1000) * 1000000 };
+
+	return ts;
+}
+
+static const char *clock_str(uint64_t t, char *buf, size_t size)
+{
+	time_t when = (time_t)t;
+	struct tm tm;
+
+	localtime_r(&when, &tm);
+	strftime(buf, size, "%H:%M:%S", &tm);
+	return buf;
+}
+
+static void trim_line(char *buf)
+{
+	size_t n = strlen(buf);
+
 	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
 		buf[--n] = '\0';
-	return 0;
+}
+
+/*
+ * Asks on the terminal, or on stdin and stderr when there is none (but in
+ * proxy mode, where stdin carries the connection). deadline: 0 or mono_ms.
+ */
+static int read_otp(const struct knock *k, const char *why, bool bell, uint64_t deadline,
+		    char *buf, size_t size)
+{
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	int in = fd >= 0 ? fd : STDIN_FILENO, out = fd >= 0 ? fd : STDERR_FILENO;
+	struct termios t;
+	bool tty, quiet = false;
+	size_t n = 0;
+	int ret = 0;
+
+	buf[0] = '\0';
+	if (fd < 0 && k->proxy) {
+		fprintf(stderr, "ckq %s: no terminal to ask the one-time code on: "
+				"give --otp CODE or --otp-command CMD\n", k->cmd);
+		return EXIT_INPUT;
+	}
+	dprintf(out, "%sOne-time code for %s@%s%s: ", bell ? "\a" : "", k->user,
+		k->server_name, why);
+	tty = isatty(in);
+	if (tty && tcgetattr(in, &t) == 0) {
+		struct termios noecho = t;
+
+		noecho.c_lflag &= ~(tcflag_t)ECHO;
+		quiet = tcsetattr(in, TCSAFLUSH, &noecho) == 0;
+	}
+	/* A byte at a time: what follows the line on stdin is not ours. */
+	for (;;) {
+		struct pollfd pfd = { .fd = in, .events = POLLIN };
+		struct timespec ts, *tsp = NULL;
+		uint64_t now = mono_ms();
+		ssize_t r;
+		char c;
+
+		if (interrupted(k)) {
+			ret = KNOCK_INTR;
+			break;
+		}
+		if (deadline) {
+			if (now >= deadline) {
+				ret = KNOCK_LATE;
+				break;
+			}
+			ts = ms_ts(deadline - now);
+			tsp = &ts;
+		}
+		r = ppoll(&pfd, 1, tsp, k->wait_mask);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r <= 0)
+			continue;
+		r = read(in, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || c == '\n')
+			break;
+		if (n + 1 < size)
+			buf[n++] = c;
+	}
+	buf[n] = '\0';
+	if (quiet)
+		tcsetattr(in, TCSAFLUSH, &t);
+	if (tty)
+		dprintf(out, "\n");
+	if (fd >= 0)
+		close(fd);
+	trim_line(buf);
+	return ret;
+}
+
+static void reap(pid_t pid, uint64_t deadline, int *status)
+{
+	while (waitpid(pid, status, WNOHANG) == 0) {
+		if (mono_ms() >= deadline) {
+			kill(pid, SIGKILL);
+			deadline = UINT64_MAX;
+		}
+		usleep(10000);
+	}
+}
+
+/* The first line that --otp-command prints, within OTP_COMMAND_MS. */
+static int run_otp_command(const struct knock *k, uint64_t until, char *buf, size_t size)
+{
+	uint64_t deadline = mono_ms() + OTP_COMMAND_MS;
+	bool got_line = false, stop = false, late = until && until < deadline;
+	int p[2], status = 0, ret = EXIT_INPUT;
+	size_t n = 0;
+	pid_t pid;
+
+	buf[0] = '\0';
+	if (late)
+		deadline = until;
+	fflush(NULL);
+	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		fprintf(stderr, "ckq %s: cannot run --otp-command: %s\n", k->cmd, strerror(errno));
+		return EXIT_INPUT;
+	}
+	if (pid == 0) {
+		int null = k->proxy ? open("/dev/null", O_RDONLY | O_CLOEXEC) : -1;
+
+		if (dup2(p[1], STDOUT_FILENO) < 0 ||
+		    (k->proxy && (null < 0 || dup2(null, STDIN_FILENO) < 0)))
+			_exit(127);
+		if (k->child_mask)
+			sigprocmask(SIG_SETMASK, k->child_mask, NULL);
+		execl("/bin/sh", "sh", "-c", k->otp_command, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	/* To its end, so the command is not killed by SIGPIPE for a long line. */
+	while (!stop) {
+		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+		uint64_t now = mono_ms();
+		struct timespec ts = ms_ts(deadline > now ? deadline - now : 0);
+		char chunk[256];
+		ssize_t r, i;
+
+		if (interrupted(k)) {
+			ret = KNOCK_INTR;
+			break;
+		}
+		if (now >= deadline) {
+			if (late)
+				ret = KNOCK_LATE;
+			else
+				fprintf(stderr, "ckq %s: --otp-command printed no line in %d s\n",
+					k->cmd, OTP_COMMAND_MS / 1000);
+			break;
+		}
+		if (ppoll(&pfd, 1, &ts, k->wait_mask) <= 0)
+			continue;
+		r = read(p[0], chunk, sizeof(chunk));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			stop = true;
+			ret = 0;
+		}
+		for (i = 0; i < r && !got_line; i++) {
+			if (chunk[i] == '\n')
+				got_line = true;
+			else if (n + 1 < size)
+				buf[n++] = chunk[i];
+		}
+		wipe(chunk, sizeof(chunk));
+	}
+	buf[n] = '\0';
+	close(p[0]);
+	if (ret != 0)
+		kill(pid, SIGTERM);
+	reap(pid, mono_ms() + 1000, &status);
+	if (ret == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+		if (WIFEXITED(status))
+			fprintf(stderr, "ckq %s: --otp-command exited with status %d\n",
+				k->cmd, WEXITSTATUS(status));
+		else
+			fprintf(stderr, "ckq %s: --otp-command was killed by signal %d\n",
+				k->cmd, WTERMSIG(status));
+		ret = EXIT_INPUT;
+	}
+	trim_line(buf);
+	return ret;
+}
+
+/*
+ * The code for one knock, from --otp-command or asked; `why` ends the
+ * prompt. Returns 0, EXIT_INPUT, KNOCK_INTR, or KNOCK_LATE when the
+ * deadline (mono_ms, 0 for none) passed first.
+ */
+static int get_otp(const struct knock *k, const char *why, bool bell, uint64_t deadline,
+		   uint32_t *otp)
+{
+	char buf[64];
+	int ret;
+
+	if (k->otp_command)
+		ret = run_otp_command(k, deadline, buf, sizeof(buf));
+	else
+		ret = read_otp(k, why, bell, deadline, buf, sizeof(buf));
+	if (ret == 0 && !otp_valid(buf)) {
+		fprintf(stderr, k->otp_command ?
+			"ckq %s: --otp-command did not print a code of 6 to 8 digits\n" :
+			"ckq %s: the one-time code must be 6 to 8 digits\n", k->cmd);
+		ret = EXIT_INPUT;
+	}
+	if (ret == 0)
+		*otp = (uint32_t)strtoul(buf, NULL, 10);
+	wipe(buf, sizeof(buf));
+	return ret;
 }
 
 /*
  * Sends msg up to k->attempts times and returns the first datagram that
  * `accept` takes. Datagrams it refuses are counted: if nothing else came,
- * someone other than the server answered.
+ * someone other than the server answered. 1 when a signal ended the wait.
  */
-static int exchange(struct knock *k, int fd, const uint8_t *msg, size_t len,
+static int exchange(struct knock *k, const uint8_t *msg, size_t len,
 		    int (*accept)(struct knock *, const uint8_t *, size_t, void *), void *arg)
 {
 	uint8_t buf[CKQ_MSG_MAX + 1];
@@ -229,20 +498,24 @@ static int exchange(struct knock *k, int fd, const uint8_t *msg, size_t len,
 	for (i = 0; i < k->attempts; i++) {
 		uint64_t deadline = mono_ms() + k->timeout_ms;
 
-		if (send(fd, msg, len, 0) < 0 && errno != ECONNREFUSED) {
+		if (send(k->fd, msg, len, 0) < 0 && errno != ECONNREFUSED) {
 			fprintf(stderr, "ckq: cannot send to %s: %s\n", k->address, strerror(errno));
 			return CKQ_ERR_IO;
 		}
 		for (;;) {
 			uint64_t now = mono_ms();
-			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+			struct pollfd pfd = { .fd = k->fd, .events = POLLIN };
+			struct timespec ts;
 			ssize_t n;
 
+			if (interrupted(k))
+				return 1;
 			if (now >= deadline)
 				break;
-			if (poll(&pfd, 1, (int)(deadline - now)) <= 0)
+			ts = ms_ts(deadline - now);
+			if (ppoll(&pfd, 1, &ts, k->wait_mask) <= 0)
 				continue;
-			n = recv(fd, buf, sizeof(buf), 0);
+			n = recv(k->fd, buf, sizeof(buf), 0);
 			if (n < 0)
 				continue;	/* ICMP errors surface here; keep waiting */
 			if (accept(k, buf, (size_t)n, arg) == 0)
@@ -275,6 +548,13 @@ static int no_answer(struct knock *k, bool challenged)
 	char fp[CKQ_FP_STRLEN];
 
 	key_fp_str(k->server->fp, fp);
+	if (k->brief) {
+		fprintf(stderr, "ckq %s: %s\n", k->cmd,
+			k->unauthentic ? "answers that the server's key did not make" :
+			challenged ? "the server did not confirm the request" :
+			"no answer from the server (a wrong or used code?)");
+		return k->unauthentic ? EXIT_AUTH : EXIT_REFUSED;
+	}
 	if (k->unauthentic) {
 		fprintf(stderr,
 			"ckq: %u answer%s from %s udp/%u failed authentication: they were not\n"
@@ -305,11 +585,86 @@ static int no_answer(struct knock *k, bool challenged)
 	return EXIT_REFUSED;
 }
 
-static int knock_main(int argc, char *argv[], uint8_t request)
+/*
+ * One knock, with a fresh session key, nonce and timestamp: what can be
+ * called again and again once knock_prepare has loaded the keys. Returns
+ * an exit code, or KNOCK_INTR.
+ */
+static int knock_once(struct knock *k, uint8_t request, uint32_t otp, struct ckq_result *res)
+{
+	uint8_t msg[CKQ_MSG_MAX];
+	struct ckq_session s;
+	struct result_arg ra = { &s, res };
+	size_t len = 0;
+	int r, ret = EXIT_INPUT;
+
+	memset(&s, 0, sizeof(s));
+	memset(res, 0, sizeof(*res));
+	k->req.request = request;
+	k->req.otp = otp;
+	k->req.timestamp = (uint64_t)time(NULL);
+	k->unauthentic = 0;
+	if (ckq_random(k->req.nc, sizeof(k->req.nc)) < 0 ||
+	    proto_request_build(k->server, k->client, &k->req, &s, msg, sizeof(msg), &len) < 0) {
+		fprintf(stderr, "ckq %s: cannot build the request\n", k->cmd);
+		goto out;
+	}
+	r = exchange(k, msg, len, take_challenge, &s);
+	if (r) {
+		ret = r > 0 ? KNOCK_INTR : no_answer(k, false);
+		goto out;
+	}
+	k->unauthentic = 0;
+	if (proto_response_build(k->server, k->client, &s, msg, sizeof(msg), &len) < 0) {
+		fprintf(stderr, "ckq %s: cannot build the response\n", k->cmd);
+		goto out;
+	}
+	r = exchange(k, msg, len, take_result, &ra);
+	if (r) {
+		ret = r > 0 ? KNOCK_INTR : no_answer(k, true);
+		goto out;
+	}
+	/* In NAT mode the server says which address it saw, and granted. */
+	if (k->nat)
+		addr_str(&res->addr, k->local, sizeof(k->local));
+	if ((!k->nat && !addr_equal(&res->addr, &k->req.addr)) || res->proto != k->req.proto ||
+	    res->port != k->req.port ||
+	    res->status != (request == CKQ_REQ_OPEN ? CKQ_RES_GRANTED : CKQ_RES_CLOSED)) {
+		fprintf(stderr, "ckq %s: the server's signed answer does not match the request\n",
+			k->cmd);
+		ret = EXIT_AUTH;
+		goto out;
+	}
+	ret = EXIT_GRANTED;
+out:
+	k->req.otp = 0;
+	wipe(&s, sizeof(s));
+	return ret;
+}
+
+static void print_result(const struct knock *k, const char *verb, const struct ckq_result *res)
+{
+	char when[32];
+
+	if (res->status == CKQ_RES_GRANTED)
+		fprintf(k->status, "%s %s/%u to %s until %s\n", verb, proto_name(res->proto),
+			res->port, k->local, clock_str(res->expires, when, sizeof(when)));
+	else
+		fprintf(k->status, "closed %s/%u for %s\n", proto_name(res->proto), res->port,
+			k->local);
+	fflush(k->status);
+}
+
+/* Returns KNOCK_GO, or the exit code when there is nothing more to do. */
+static int knock_parse(int argc, char *argv[], const char *cmd, struct knock *k,
+		       struct knock_opts *o)
 {
 	static const struct option opts[] = {
 		{ "user", required_argument, NULL, 'u' },
 		{ "otp", required_argument, NULL, 'o' },
+		{ "otp-command", required_argument, NULL, 'O' },
+		{ "keep", no_argument, NULL, 'K' },
+		{ "close-on-exit", no_argument, NULL, 'C' },
 		{ "duration", required_argument, NULL, 't' },
 		{ "knock-port", required_argument, NULL, 'p' },
 		{ "server-key", required_argument, NULL, 'k' },
@@ -321,27 +676,16 @@ static int knock_main(int argc, char *argv[], uint8_t request)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *source_ip = NULL;
-	bool nat = false;
-	const char *cmd = request == CKQ_REQ_OPEN ? "open" : "close";
-	const char *dir_opt = NULL, *otp = NULL, *server_key = NULL, *port_opt = NULL;
-	char otp_buf[64] = "", path[PATH_MAX], local[CKQ_ADDR_STRLEN];
-	uint8_t msg[CKQ_MSG_MAX];
-	struct ckq_session s;
-	struct ckq_result res;
-	struct result_arg ra = { &s, &res };
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	struct knock k;
-	size_t len = 0;
-	int opt, fd = -1, ret = EXIT_INPUT;
+	int opt;
 
-	memset(&k, 0, sizeof(k));
-	memset(&s, 0, sizeof(s));
-	k.knock_port = 8888;
-	k.attempts = 5;
-	k.timeout_ms = 1000;
-	k.req.request = request;
+	memset(k, 0, sizeof(*k));
+	memset(o, 0, sizeof(*o));
+	k->cmd = cmd;
+	k->fd = -1;
+	k->status = stdout;
+	k->knock_port = 8888;
+	k->attempts = 5;
+	k->timeout_ms = 1000;
 	while ((opt = getopt_long(argc, argv, "u:o:t:p:k:a:w:s:nd:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'u':
@@ -349,39 +693,42 @@ static int knock_main(int argc, char *argv[], uint8_t request)
 				fprintf(stderr, "ckq %s: '%s' is not a valid user name\n", cmd, optarg);
 				return EXIT_INPUT;
 			}
-			snprintf(k.user, sizeof(k.user), "%s", optarg);
+			snprintf(k->user, sizeof(k->user), "%s", optarg);
 			break;
-		case 'o': otp = optarg; break;
+		case 'o': o->otp = optarg; break;
+		case 'O': k->otp_command = optarg; break;
+		case 'K': o->keep = true; break;
+		case 'C': o->close_on_exit = true; break;
 		case 't':
-			if (parse_duration(optarg, &k.req.duration) < 0 || !k.req.duration) {
+			if (parse_duration(optarg, &k->req.duration) < 0 || !k->req.duration) {
 				fprintf(stderr, "ckq %s: --duration '%s' is not a duration like 300, 90s, 15m, 2h\n",
 					cmd, optarg);
 				return EXIT_INPUT;
 			}
 			break;
 		case 'p':
-			if (parse_u32(optarg, 65535, &k.knock_port) < 0 || !k.knock_port) {
+			if (parse_u32(optarg, 65535, &k->knock_port) < 0 || !k->knock_port) {
 				fprintf(stderr, "ckq %s: --knock-port '%s' is not a port\n", cmd, optarg);
 				return EXIT_INPUT;
 			}
-			port_opt = optarg;
+			o->port_opt = optarg;
 			break;
-		case 'k': server_key = optarg; break;
+		case 'k': o->server_key = optarg; break;
 		case 'a':
-			if (parse_u32(optarg, 100, &k.attempts) < 0 || !k.attempts) {
+			if (parse_u32(optarg, 100, &k->attempts) < 0 || !k->attempts) {
 				fprintf(stderr, "ckq %s: --attempts takes 1 to 100\n", cmd);
 				return EXIT_INPUT;
 			}
 			break;
 		case 'w':
-			if (parse_u32(optarg, 60000, &k.timeout_ms) < 0 || k.timeout_ms < 10) {
+			if (parse_u32(optarg, 60000, &k->timeout_ms) < 0 || k->timeout_ms < 10) {
 				fprintf(stderr, "ckq %s: --timeout takes 10 to 60000 ms\n", cmd);
 				return EXIT_INPUT;
 			}
 			break;
-		case 's': source_ip = optarg; break;
-		case 'n': nat = true; break;
-		case 'd': dir_opt = optarg; break;
+		case 's': o->source_ip = optarg; break;
+		case 'n': k->nat = true; break;
+		case 'd': o->dir = optarg; break;
 		case 'h': knock_usage(stdout, cmd); return 0;
 		default: knock_usage(stderr, cmd); return EXIT_INPUT;
 		}
@@ -390,134 +737,289 @@ static int knock_main(int argc, char *argv[], uint8_t request)
 		knock_usage(stderr, cmd);
 		return EXIT_INPUT;
 	}
-	k.server_name = argv[optind];
-	if (portspec_parse(argv[optind + 1], &k.req.proto, &k.req.port) < 0) {
+	k->server_name = argv[optind];
+	if (portspec_parse(argv[optind + 1], &k->req.proto, &k->req.port) < 0) {
 		fprintf(stderr, "ckq %s: '%s' is not a port like 22, tcp/22 or udp/53\n",
 			cmd, argv[optind + 1]);
 		return EXIT_INPUT;
 	}
-	if (otp && !otp_valid(otp)) {
+	if (o->otp && !otp_valid(o->otp)) {
 		fprintf(stderr, "ckq %s: --otp must be the 6 to 8 digits of your authenticator\n", cmd);
 		return EXIT_INPUT;
 	}
-	k.dir = client_dir(dir_opt);
-	if (load_server(&k, server_key, port_opt) < 0 || pick_user(&k) < 0)
-		goto out;
-	snprintf(path, sizeof(path), "%s/keys/%s.key", k.dir, k.user);
-	if (load_key_file(path, true, &k.client) < 0)
-		goto out;
-	if (!otp) {
-		read_otp(&k, otp_buf, sizeof(otp_buf));
-		if (!otp_valid(otp_buf)) {
-			fprintf(stderr, "ckq %s: the one-time code must be 6 to 8 digits\n", cmd);
-			goto out;
-		}
-		otp = otp_buf;
+	if ((o->keep || o->close_on_exit) && strcmp(cmd, "open")) {
+		fprintf(stderr, "ckq %s: --keep and --close-on-exit are options of ckq open\n", cmd);
+		return EXIT_INPUT;
 	}
-	k.req.otp = (uint32_t)strtoul(otp, NULL, 10);
-	snprintf(k.req.user, sizeof(k.req.user), "%s", k.user);
-	addr_parse(k.address, &k.server_addr);
+	if (o->close_on_exit && !o->keep) {
+		fprintf(stderr, "ckq %s: --close-on-exit goes with --keep\n", cmd);
+		return EXIT_INPUT;
+	}
+	if (o->keep && !k->otp_command) {
+		int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+		if (fd < 0) {
+			fprintf(stderr, "ckq %s: --keep needs a new code for each renewal: give "
+					"--otp-command CMD, or run it on a terminal\n", cmd);
+			return EXIT_INPUT;
+		}
+		close(fd);
+	}
+	return KNOCK_GO;
+}
+
+/* Loads the keys and connects the socket: what every knock reuses. */
+static int knock_prepare(struct knock *k, const struct knock_opts *o)
+{
+	struct sockaddr_storage ss;
+	char path[PATH_MAX];
+	socklen_t sl;
+
+	k->dir = client_dir(o->dir);
+	if (load_server(k, o->server_key, o->port_opt) < 0 || pick_user(k) < 0)
+		return EXIT_INPUT;
+	snprintf(path, sizeof(path), "%s/keys/%s.key", k->dir, k->user);
+	if (load_key_file(path, true, &k->client) < 0)
+		return EXIT_INPUT;
+	snprintf(k->req.user, sizeof(k->req.user), "%s", k->user);
+	addr_parse(k->address, &k->server_addr);
 
 	/* A connected socket: the kernel passes us only the server's datagrams. */
 	memset(&ss, 0, sizeof(ss));
-	if (k.server_addr.family == CKQ_AF_INET) {
+	if (k->server_addr.family == CKQ_AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 
 		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)k.knock_port);
-		memcpy(&sin->sin_addr, k.server_addr.a, 4);
+		sin->sin_port = htons((uint16_t)k->knock_port);
+		memcpy(&sin->sin_addr, k->server_addr.a, 4);
 		sl = sizeof(*sin);
 	} else {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 
 		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)k.knock_port);
-		memcpy(&sin6->sin6_addr, k.server_addr.a, 16);
+		sin6->sin6_port = htons((uint16_t)k->knock_port);
+		memcpy(&sin6->sin6_addr, k->server_addr.a, 16);
 		sl = sizeof(*sin6);
 	}
-	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, sl) < 0) {
-		fprintf(stderr, "ckq %s: cannot reach %s: %s\n", cmd, k.address, strerror(errno));
-		goto out;
+	k->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (k->fd < 0 || connect(k->fd, (struct sockaddr *)&ss, sl) < 0) {
+		fprintf(stderr, "ckq %s: cannot reach %s: %s\n", k->cmd, k->address, strerror(errno));
+		return EXIT_INPUT;
 	}
 	sl = sizeof(ss);
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
-		goto out;
-	memset(&k.req.addr, 0, sizeof(k.req.addr));
+	if (getsockname(k->fd, (struct sockaddr *)&ss, &sl) < 0)
+		return EXIT_INPUT;
+	memset(&k->req.addr, 0, sizeof(k->req.addr));
 	if (ss.ss_family == AF_INET) {
-		k.req.addr.family = CKQ_AF_INET;
-		memcpy(k.req.addr.a, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+		k->req.addr.family = CKQ_AF_INET;
+		memcpy(k->req.addr.a, &((struct sockaddr_in *)&ss)->sin_addr, 4);
 	} else {
-		k.req.addr.family = CKQ_AF_INET6;
-		memcpy(k.req.addr.a, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+		k->req.addr.family = CKQ_AF_INET6;
+		memcpy(k->req.addr.a, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
 	}
-	if (source_ip) {
+	if (o->source_ip) {
 		struct ckq_addr want;
 
-		if (addr_parse(source_ip, &want) < 0 || want.family != k.req.addr.family) {
+		if (addr_parse(o->source_ip, &want) < 0 || want.family != k->req.addr.family) {
 			fprintf(stderr, "ckq %s: --source-ip '%s' is not an address of the server's family\n",
-				cmd, source_ip);
+				k->cmd, o->source_ip);
+			return EXIT_INPUT;
+		}
+		k->req.addr = want;
+	}
+	if (k->nat && o->source_ip) {
+		fprintf(stderr, "ckq %s: --nat and --source-ip exclude each other\n", k->cmd);
+		return EXIT_INPUT;
+	}
+	if (k->nat)
+		memset(&k->req.addr, 0, sizeof(k->req.addr));	/* CKQ_AF_ANY */
+	addr_str(&k->req.addr, k->local, sizeof(k->local));
+	return 0;
+}
+
+/* The first knock: --otp, --otp-command, or asked. */
+static int knock_first(struct knock *k, const struct knock_opts *o, uint8_t request,
+		       uint32_t *otp, struct ckq_result *res)
+{
+	int ret;
+
+	if (o->otp)
+		*otp = (uint32_t)strtoul(o->otp, NULL, 10);
+	else if ((ret = get_otp(k, "", false, 0, otp)) != 0)
+		return ret;
+	return knock_once(k, request, *otp, res);
+}
+
+static void knock_free(struct knock *k)
+{
+	if (k->fd >= 0)
+		close(k->fd);
+	k->fd = -1;
+	wipe(&k->req, sizeof(k->req));
+	key_free(k->server);
+	key_free(k->client);
+	k->server = k->client = NULL;
+}
+
+/*
+ * When to renew and when the grant ends, on the monotonic clock. The
+ * lifetime is read against our clock, which may be off the server's: it
+ * is never taken longer than what was asked for.
+ */
+static void schedule(const struct knock *k, const struct ckq_result *res,
+		     uint64_t *renew_at, uint64_t *ends_at)
+{
+	uint64_t now = mono_ms(), wall = (uint64_t)time(NULL), life_ms;
+
+	life_ms = res->expires > wall ? (res->expires - wall) * 1000 : 0;
+	if (k->req.duration && life_ms > (uint64_t)k->req.duration * 1000)
+		life_ms = (uint64_t)k->req.duration * 1000;
+	*ends_at = now + life_ms;
+	*renew_at = now + (life_ms * 2 / 3 > 1000 ? life_ms * 2 / 3 : 1000);
+}
+
+/* Sleeps until `until` (monotonic ms); KNOCK_INTR when a signal came. */
+static int knock_sleep(const struct knock *k, uint64_t until)
+{
+	for (;;) {
+		uint64_t now = mono_ms();
+		struct timespec ts;
+
+		if (interrupted(k))
+			return KNOCK_INTR;
+		if (now >= until)
+			return 0;
+		ts = ms_ts(until - now);
+		ppoll(NULL, 0, &ts, k->wait_mask);
+	}
+}
+
+/*
+ * --keep: renews the grant until SIGINT or SIGTERM. A code works once,
+ * so each renewal takes a new one; a failed renewal is tried again, with
+ * yet another code, until the grant has run out.
+ */
+static int keep_open(struct knock *k, const struct knock_opts *o, struct ckq_result *res,
+		     uint32_t last_otp)
+{
+	struct sigaction sa, old_int, old_term;
+	sigset_t block, orig, waiting;
+	struct ckq_result next;
+	uint64_t renew_at, ends_at;
+	char when[32], why[96];
+	uint32_t otp = 0;
+	int r, ret = EXIT_GRANTED;
+	bool used;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	waiting = orig;
+	sigdelset(&waiting, SIGINT);
+	sigdelset(&waiting, SIGTERM);
+	k->wait_mask = &waiting;
+	k->child_mask = &orig;
+	k->signals_seen = knock_signals;
+	k->brief = true;
+
+	schedule(k, res, &renew_at, &ends_at);
+	for (;;) {
+		if (knock_sleep(k, renew_at) == KNOCK_INTR)
+			break;
+		snprintf(why, sizeof(why), " to renew %s/%u (open until %s)",
+			 proto_name(res->proto), res->port,
+			 clock_str(res->expires, when, sizeof(when)));
+		r = get_otp(k, why, true, ends_at, &otp);
+		used = r == 0 && otp == last_otp;
+		if (used) {
+			fprintf(stderr, "ckq open: that code was used by the last knock, and a code "
+					"works once: waiting for the next\n");
+			r = EXIT_REFUSED;
+		} else if (r == 0) {
+			r = knock_once(k, CKQ_REQ_OPEN, otp, &next);
+		}
+		if (r == KNOCK_INTR)
+			break;
+		if (r == EXIT_GRANTED) {
+			last_otp = otp;
+			*res = next;
+			print_result(k, "renewed", res);
+			schedule(k, res, &renew_at, &ends_at);
+			continue;
+		}
+		if (mono_ms() >= ends_at) {
+			fprintf(stderr, "ckq open: could not renew the grant: %s/%u for %s expired at %s\n",
+				proto_name(res->proto), res->port, k->local,
+				clock_str(res->expires, when, sizeof(when)));
+			ret = r == EXIT_AUTH ? EXIT_AUTH : EXIT_REFUSED;
 			goto out;
 		}
-		k.req.addr = want;
+		if (!used)
+			fprintf(stderr, "ckq open: the renewal failed; trying again with a new code "
+					"until the grant ends at %s\n",
+				clock_str(res->expires, when, sizeof(when)));
+		renew_at = mono_ms() + RENEW_RETRY_MS;
+		if (renew_at > ends_at)
+			renew_at = ends_at;
 	}
-	if (nat && source_ip) {
-		fprintf(stderr, "ckq %s: --nat and --source-ip exclude each other\n", cmd);
-		goto out;
-	}
-	if (nat)
-		memset(&k.req.addr, 0, sizeof(k.req.addr));	/* CKQ_AF_ANY */
-	addr_str(&k.req.addr, local, sizeof(local));
 
-	k.req.timestamp = (uint64_t)time(NULL);
-	if (ckq_random(k.req.nc, sizeof(k.req.nc)) < 0 ||
-	    proto_request_build(k.server, k.client, &k.req, &s, msg, sizeof(msg), &len) < 0) {
-		fprintf(stderr, "ckq %s: cannot build the request\n", cmd);
-		goto out;
+	/* Interrupted: a second signal ends the close too. */
+	k->signals_seen = knock_signals;
+	if (o->close_on_exit) {
+		r = get_otp(k, " to close the port", true, 0, &otp);
+		if (r == 0 && otp == last_otp) {
+			fprintf(stderr, "ckq open: that code was used by the last knock, and a code "
+					"works once\n");
+			r = EXIT_REFUSED;
+		} else if (r == 0) {
+			r = knock_once(k, CKQ_REQ_CLOSE, otp, &next);
+		}
+		if (r == EXIT_GRANTED) {
+			print_result(k, "closed", &next);
+			goto out;
+		}
+		fprintf(stderr, "ckq open: could not close %s/%u\n", proto_name(res->proto), res->port);
+		ret = r == KNOCK_INTR ? EXIT_REFUSED : r;
 	}
-	if (exchange(&k, fd, msg, len, take_challenge, &s) < 0) {
-		ret = no_answer(&k, false);
-		goto out;
-	}
-	k.unauthentic = 0;
-	if (proto_response_build(k.server, k.client, &s, msg, sizeof(msg), &len) < 0) {
-		fprintf(stderr, "ckq %s: cannot build the response\n", cmd);
-		goto out;
-	}
-	if (exchange(&k, fd, msg, len, take_result, &ra) < 0) {
-		ret = no_answer(&k, true);
-		goto out;
-	}
-	/* In NAT mode the server says which address it saw, and granted. */
-	if (nat)
-		addr_str(&res.addr, local, sizeof(local));
-	if ((!nat && !addr_equal(&res.addr, &k.req.addr)) || res.proto != k.req.proto ||
-	    res.port != k.req.port ||
-	    res.status != (request == CKQ_REQ_OPEN ? CKQ_RES_GRANTED : CKQ_RES_CLOSED)) {
-		fprintf(stderr, "ckq %s: the server's signed answer does not match the request\n", cmd);
-		ret = EXIT_AUTH;
-		goto out;
-	}
-	if (res.status == CKQ_RES_GRANTED) {
-		time_t until = (time_t)res.expires;
-		struct tm tm;
-		char when[32];
-
-		localtime_r(&until, &tm);
-		strftime(when, sizeof(when), "%H:%M:%S", &tm);
-		printf("granted %s/%u to %s until %s\n", proto_name(res.proto), res.port,
-		       local, when);
-	} else {
-		printf("closed %s/%u for %s\n", proto_name(res.proto), res.port, local);
-	}
-	ret = EXIT_GRANTED;
+	fprintf(stdout, "%s/%u stays open for %s until %s\n", proto_name(res->proto), res->port,
+		k->local, clock_str(res->expires, when, sizeof(when)));
+	fflush(stdout);
 out:
-	if (fd >= 0)
-		close(fd);
-	wipe(&s, sizeof(s));
-	wipe(otp_buf, sizeof(otp_buf));
-	key_free(k.server);
-	key_free(k.client);
+	otp = last_otp = 0;
+	k->wait_mask = k->child_mask = NULL;
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+	return ret;
+}
+
+static int knock_main(int argc, char *argv[], uint8_t request)
+{
+	struct knock_opts o;
+	struct ckq_result res;
+	struct knock k;
+	uint32_t otp = 0;
+	int ret;
+
+	ret = knock_parse(argc, argv, request == CKQ_REQ_OPEN ? "open" : "close", &k, &o);
+	if (ret != KNOCK_GO)
+		return ret;
+	ret = knock_prepare(&k, &o);
+	if (ret == 0)
+		ret = knock_first(&k, &o, request, &otp, &res);
+	if (ret == EXIT_GRANTED) {
+		print_result(&k, "granted", &res);
+		if (o.keep)
+			ret = keep_open(&k, &o, &res, otp);
+	}
+	otp = 0;
+	knock_free(&k);
 	return ret;
 }
 
@@ -529,4 +1031,36 @@ int open_main(int argc, char *argv[])
 int close_main(int argc, char *argv[])
 {
 	return knock_main(argc, argv, CKQ_REQ_CLOSE);
+}
+
+int proxy_knock(int argc, char *argv[], struct ckq_addr *server, uint16_t *port)
+{
+	struct knock_opts o;
+	struct ckq_result res;
+	struct knock k;
+	uint32_t otp = 0;
+	int ret;
+
+	ret = knock_parse(argc, argv, "proxy", &k, &o);
+	if (ret != KNOCK_GO)
+		return ret;
+	k.proxy = true;
+	k.status = stderr;
+	if (k.req.proto != CKQ_PROTO_TCP) {
+		fprintf(stderr, "ckq proxy: relays TCP only, not %s/%u\n",
+			proto_name(k.req.proto), k.req.port);
+		return EXIT_INPUT;
+	}
+	ret = knock_prepare(&k, &o);
+	if (ret == 0)
+		ret = knock_first(&k, &o, CKQ_REQ_OPEN, &otp, &res);
+	if (ret == EXIT_GRANTED) {
+		print_result(&k, "granted", &res);
+		*server = k.server_addr;
+		*port = k.req.port;
+		ret = -1;
+	}
+	otp = 0;
+	knock_free(&k);
+	return ret;
 }

@@ -18,8 +18,9 @@ static const struct {
 } subcommands[] = {
 	{ "keygen", keygen_main, "create your key pair (ckq keygen NAME)" },
 	{ "add-server", add_server_main, "remember a server's address and public key" },
-	{ "open", open_main, "knock: open a port of a server for your address" },
+	{ "open", open_main, "knock: open a port of a server for your address, or keep it open" },
 	{ "close", close_main, "close a port you opened" },
+	{ "proxy", proxy_main, "open a port, then relay stdin and stdout to it (ssh ProxyCommand)" },
 };
 
 static void usage(FILE *f)

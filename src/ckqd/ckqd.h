@@ -9,6 +9,7 @@
 #include "conf.h"
 #include "log.h"
 #include "proto.h"
+#include "stats.h"
 
 struct pending_entry {
 	bool used;
@@ -42,10 +43,6 @@ struct pending_entry *pending_alloc(struct pending *p, uint64_t now_ms, bool *ev
 void pending_release(struct pending *p, struct pending_entry *e);
 size_t pending_expire(struct pending *p, uint64_t now_ms);
 
-struct counters {
-	uint64_t packets, junk, granted, closed, refused, rate_limited, retransmits, send_errors;
-};
-
 struct ckqd {
 	const char *dir;
 	struct ckqd_conf conf;
@@ -57,11 +54,13 @@ struct ckqd {
 	struct grant *grant;
 	struct nfqueue *nfq;
 	int raw4, raw6;
-	struct counters cnt;
+	struct ckq_stats cnt;		/* the counters; gauges filled in when written */
 	struct ratelimit rl_refuse, rl_grant, rl_junk, rl_error;
 	uint64_t (*now)(void);		/* wall clock, seconds */
 	bool state_dirty;		/* replay cache changed since saved */
 	uint64_t state_saved_ms;
+	uint64_t stats_saved_ms;
+	bool stats_failing;		/* said once, not every few seconds */
 };
 
 int engine_packet(const uint8_t *pkt, size_t len, void *arg);

@@ -17,13 +17,14 @@
  * match it; rate-limited because the sender chooses how often it fires.
  */
 static void refuse(struct ckqd *d, const struct pkt_udp *p, const char *user,
-		   const char *reason)
+		   enum ckq_refusal reason)
 {
 	char src[CKQ_ADDR_STRLEN];
 
-	d->cnt.refused++;
+	d->cnt.refused[reason]++;
 	log_rl(&d->rl_refuse, LOG_NOTICE, "knock refused reason=%s user=%s src=%s",
-	       reason, user && *user ? user : "-", addr_str(&p->src, src, sizeof(src)));
+	       stats_reason_name(reason), user && *user ? user : "-",
+	       addr_str(&p->src, src, sizeof(src)));
 }
 
 static void send_reply(struct ckqd *d, const struct pkt_udp *p,
@@ -72,49 +73,48 @@ static void handle_request(struct ckqd *d, const struct pkt_udp *p)
 			d->cnt.retransmits++;
 			send_reply(d, p, e->reply, e->reply_len);
 		} else if (!addr_equal(&e->src, &p->src)) {
-			refuse(d, p, NULL, "replay");
+			refuse(d, p, NULL, CKQ_REFUSE_REPLAY);
 		}
 		return;
 	}
 	if (replay_contains(d->replay, h1, now)) {
-		refuse(d, p, NULL, "replay");
+		refuse(d, p, NULL, CKQ_REFUSE_REPLAY);
 		return;
 	}
 	/* Before the private-key work: one source cannot take the CPU. */
 	if (d->srclimit && !srclimit_take(d->srclimit, &p->src, mono_ms())) {
-		d->cnt.rate_limited++;
-		refuse(d, p, NULL, "rate_limited");
+		refuse(d, p, NULL, CKQ_REFUSE_RATE_LIMITED);
 		return;
 	}
 	ret = proto_request_open(d->server, p->payload, p->payload_len, &m);
 	if (ret < 0) {
-		refuse(d, p, NULL, "undecryptable");
+		refuse(d, p, NULL, CKQ_REFUSE_UNDECRYPTABLE);
 		return;
 	}
 	u = userdb_find(d->users, m.req.user);
 	if (!u) {
-		refuse(d, p, m.req.user, "unknown_user");
+		refuse(d, p, m.req.user, CKQ_REFUSE_UNKNOWN_USER);
 		goto out;
 	}
 	if (u->revoked) {
-		refuse(d, p, u->name, "revoked");
+		refuse(d, p, u->name, CKQ_REFUSE_REVOKED);
 		goto out;
 	}
 	if (proto_request_verify(d->server, u->key, &m) < 0) {
-		refuse(d, p, u->name, "bad_signature");
+		refuse(d, p, u->name, CKQ_REFUSE_BAD_SIGNATURE);
 		goto out;
 	}
 	skew = m.req.timestamp > now ? m.req.timestamp - now : now - m.req.timestamp;
 	if (skew > d->conf.freshness) {
-		refuse(d, p, u->name, "stale_timestamp");
+		refuse(d, p, u->name, CKQ_REFUSE_STALE_TIMESTAMP);
 		goto out;
 	}
 	if (u->expires && now >= u->expires) {
-		refuse(d, p, u->name, "expired");
+		refuse(d, p, u->name, CKQ_REFUSE_EXPIRED);
 		goto out;
 	}
 	if (!user_source_ok(u, &p->src)) {
-		refuse(d, p, u->name, "source_not_allowed");
+		refuse(d, p, u->name, CKQ_REFUSE_SOURCE_NOT_ALLOWED);
 		goto out;
 	}
 	/*
@@ -123,25 +123,26 @@ static void handle_request(struct ckqd *d, const struct pkt_udp *p)
 	 */
 	if (m.req.addr.family == CKQ_AF_ANY) {
 		if (!u->nat) {
-			refuse(d, p, u->name, "nat_not_allowed");
+			refuse(d, p, u->name, CKQ_REFUSE_NAT_NOT_ALLOWED);
 			goto out;
 		}
 	} else if (!addr_equal(&m.req.addr, &p->src)) {
-		refuse(d, p, u->name, "address_mismatch");
+		refuse(d, p, u->name, CKQ_REFUSE_ADDRESS_MISMATCH);
 		goto out;
 	}
 	if (!user_may(u, m.req.proto, m.req.port)) {
-		refuse(d, p, u->name, "port_not_allowed");
+		refuse(d, p, u->name, CKQ_REFUSE_PORT_NOT_ALLOWED);
 		goto out;
 	}
 	/* Last, so that a request failing elsewhere does not burn the code. */
 	if (totp_verify(u->totp, u->totp_len, now, m.req.otp, u->totp_last_step, &step) < 0) {
-		refuse(d, p, u->name, "bad_otp");
+		refuse(d, p, u->name, CKQ_REFUSE_BAD_OTP);
 		goto out;
 	}
 	ret = replay_check_add(d->replay, h1, now, m.req.timestamp + d->conf.freshness + 1);
 	if (ret < 0) {
-		refuse(d, p, u->name, ret == CKQ_ERR_FULL ? "replay_cache_full" : "replay");
+		refuse(d, p, u->name,
+		       ret == CKQ_ERR_FULL ? CKQ_REFUSE_REPLAY_CACHE_FULL : CKQ_REFUSE_REPLAY);
 		goto out;
 	}
 	u->totp_last_step = step;
@@ -190,7 +191,7 @@ static void handle_response(struct ckqd *d, const struct pkt_udp *p)
 
 	if (proto_response_sid(p->payload, p->payload_len, sid) < 0 ||
 	    !(e = pending_by_sid(&d->pending, sid)) || !addr_equal(&e->src, &p->src)) {
-		refuse(d, p, NULL, "unknown_session");
+		refuse(d, p, NULL, CKQ_REFUSE_UNKNOWN_SESSION);
 		return;
 	}
 	if (proto_digest(p->payload, p->payload_len, h3) < 0)
@@ -201,18 +202,18 @@ static void handle_response(struct ckqd *d, const struct pkt_udp *p)
 			d->cnt.retransmits++;
 			send_reply(d, p, e->reply, e->reply_len);
 		} else {
-			refuse(d, p, e->user, "nonce_reused");
+			refuse(d, p, e->user, CKQ_REFUSE_NONCE_REUSED);
 		}
 		return;
 	}
 	u = userdb_find(d->users, e->user);
 	if (!u || u->revoked) {
-		refuse(d, p, e->user, u ? "revoked" : "unknown_user");
+		refuse(d, p, e->user, u ? CKQ_REFUSE_REVOKED : CKQ_REFUSE_UNKNOWN_USER);
 		pending_release(&d->pending, e);
 		return;
 	}
 	if (proto_response_open(d->server, u->key, &e->s, p->payload, p->payload_len) < 0) {
-		refuse(d, p, e->user, "bad_response");
+		refuse(d, p, e->user, CKQ_REFUSE_BAD_RESPONSE);
 		return;
 	}
 
@@ -235,7 +236,7 @@ static void handle_response(struct ckqd *d, const struct pkt_udp *p)
 	if (ret < 0) {
 		log_rl(&d->rl_error, LOG_ERR, "knock failed reason=ipset user=%s src=%s set=%s: %s",
 		       e->user, src, set, grant_errmsg(d->grant));
-		d->cnt.refused++;
+		d->cnt.refused[CKQ_REFUSE_IPSET]++;
 		pending_release(&d->pending, e);
 		return;
 	}

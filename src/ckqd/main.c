@@ -21,7 +21,11 @@
 #include "replay.h"
 #include "sandbox.h"
 #include "srclimit.h"
+#include "stats.h"
 #include "util.h"
+
+/* ckq-admin stats calls the file stale after 30 s. */
+#define STATS_INTERVAL_MS 5000
 
 static volatile sig_atomic_t want_reload, want_exit;
 
@@ -88,11 +92,12 @@ static int load_users(struct ckqd *d, bool initial)
 			 conf.max_pending != d->conf.max_pending ||
 			 conf.replay_capacity != d->conf.replay_capacity ||
 			 strcmp(conf.user, d->conf.user) || strcmp(conf.state_dir, d->conf.state_dir) ||
+			 strcmp(conf.stats_file, d->conf.stats_file) ||
 			 conf.source_burst != d->conf.source_burst ||
 			 conf.source_rate != d->conf.source_rate ||
 			 conf.source_table != d->conf.source_table || conf.seccomp != d->conf.seccomp))
 		log_warn("knock_port, queue, max_pending, replay_capacity, user, state_dir, "
-			 "seccomp and source_* change only on restart");
+			 "stats_file, seccomp and source_* change only on restart");
 	if (!initial) {
 		conf.knock_port = d->conf.knock_port;
 		conf.queue = d->conf.queue;
@@ -100,6 +105,7 @@ static int load_users(struct ckqd *d, bool initial)
 		conf.replay_capacity = d->conf.replay_capacity;
 		memcpy(conf.user, d->conf.user, sizeof(conf.user));
 		memcpy(conf.state_dir, d->conf.state_dir, sizeof(conf.state_dir));
+		memcpy(conf.stats_file, d->conf.stats_file, sizeof(conf.stats_file));
 		conf.source_burst = d->conf.source_burst;
 		conf.source_rate = d->conf.source_rate;
 		conf.source_table = d->conf.source_table;
@@ -149,6 +155,59 @@ static int write_pid(const char *path, uid_t uid, gid_t gid)
 }
 
 /*
+ * Packets the kernel dropped because our queue was full: its own count, in
+ * the queue_dropped column; /proc/self/net is our network namespace's.
+ */
+static uint64_t queue_full_drops(uint16_t queue)
+{
+	FILE *f = fopen("/proc/self/net/netfilter/nfnetlink_queue", "re");
+	unsigned long long dropped = 0;
+	char line[256];
+	int lines = 0;
+
+	if (!f)
+		return 0;
+	while (lines++ < 65536 && fgets(line, sizeof(line), f)) {
+		unsigned int num;
+		unsigned long long n;
+
+		if (sscanf(line, "%u %*u %*u %*u %*u %llu", &num, &n) == 2 && num == queue) {
+			dropped = n;
+			break;
+		}
+	}
+	fclose(f);
+	return dropped;
+}
+
+/*
+ * The counters for ckq-admin stats and node_exporter, replaced whole
+ * (temporary file and rename) so that no reader sees half of them.
+ */
+static void stats_write(struct ckqd *d)
+{
+	char buf[STATS_TEXT_MAX];
+	int n;
+
+	d->cnt.queue_drops = nfqueue_dropped(d->nfq) + queue_full_drops(d->conf.queue);
+	d->cnt.pending = d->pending.count;
+	d->cnt.pending_max = d->pending.cap;
+	d->cnt.replay_entries = replay_count(d->replay);
+	d->cnt.replay_max = d->conf.replay_capacity;
+	d->cnt.users = d->users ? d->users->n : 0;
+	n = stats_format(&d->cnt, buf, sizeof(buf));
+	if (n >= 0)
+		n = file_write_atomic(d->conf.stats_file, buf, (size_t)n, 0600);
+	if (n < 0 && !d->stats_failing)
+		log_warn("cannot write the counters to %s: %s (ckq-admin stats will say they "
+			 "are stale)", d->conf.stats_file,
+			 n == CKQ_ERR_IO ? strerror(errno) : ckq_strerror(n));
+	else if (n >= 0 && d->stats_failing)
+		log_notice("writing the counters to %s again", d->conf.stats_file);
+	d->stats_failing = n < 0;
+}
+
+/*
  * When we fall behind, the kernel drops knock packets (fail closed); say so,
  * at most every ten seconds, with how many.
  */
@@ -172,6 +231,7 @@ int main(int argc, char *argv[])
 	bool foreground = false, check_only = false, debug = false;
 	struct sigaction sa;
 	uint64_t last_sweep = 0;
+	char stats_dir[sizeof(d.conf.stats_file)];
 	uid_t uid;
 	gid_t gid;
 	int opt, ret = 1;
@@ -257,6 +317,9 @@ int main(int argc, char *argv[])
 	state_load(&d);
 	if (write_pid(d.conf.pid_file, uid, gid) < 0)
 		log_warn("cannot write %s: %s", d.conf.pid_file, strerror(errno));
+	/* Often the pid file's directory; we write in it once we are our user. */
+	snprintf(stats_dir, sizeof(stats_dir), "%s", d.conf.stats_file);
+	prepare_dir(dirname(stats_dir), 0755, false, uid, gid);
 	if (sandbox_enter(d.conf.user, d.conf.seccomp, err, sizeof(err)) < 0) {
 		log_err("cannot drop privileges: %s", err);
 		goto out;
@@ -270,6 +333,9 @@ int main(int argc, char *argv[])
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	d.cnt.start_time = d.now();
+	stats_write(&d);
+	d.stats_saved_ms = mono_ms();
 	log_notice("ready: knock port udp/%u on queue %u, %zu user%s",
 		   d.conf.knock_port, d.conf.queue, d.users->n, d.users->n == 1 ? "" : "s");
 	while (!want_exit) {
@@ -309,13 +375,19 @@ int main(int argc, char *argv[])
 				state_save(&d);
 			}
 			report_drops(&d, last_sweep);
+			if (last_sweep - d.stats_saved_ms >= STATS_INTERVAL_MS) {
+				d.stats_saved_ms = last_sweep;
+				stats_write(&d);
+			}
 		}
 	}
 	if (d.state_dirty)
 		state_save(&d);
+	stats_write(&d);
 	log_notice("exiting: %llu packets, %llu granted, %llu closed, %llu refused, %llu junk",
 		   (unsigned long long)d.cnt.packets, (unsigned long long)d.cnt.granted,
-		   (unsigned long long)d.cnt.closed, (unsigned long long)d.cnt.refused,
+		   (unsigned long long)d.cnt.closed,
+		   (unsigned long long)stats_refused_total(&d.cnt),
 		   (unsigned long long)d.cnt.junk);
 	unlink(d.conf.pid_file);
 	ret = want_exit ? 0 : 1;

@@ -662,3 +662,93 @@ int grant_list_sets(struct grant *g, grant_set_cb cb, void *arg)
 	g->msg[0] = '\0';
 	return x.user_ret;
 }
+
+struct info_ctx {
+	struct grant *g;
+	const char *set;
+	uint32_t refs;
+	uint8_t family;
+	bool found;
+};
+
+static int header_attr_cb(const struct nlattr *a, void *data)
+{
+	switch (mnl_attr_get_type(a)) {
+	case IPSET_ATTR_SETNAME:
+		return attr_keep(a, data, MNL_TYPE_NUL_STRING, IPSET_MAXNAMELEN);
+	case IPSET_ATTR_FAMILY:
+		return attr_keep(a, data, MNL_TYPE_U8, 0);
+	case IPSET_ATTR_DATA:
+		return attr_keep(a, data, MNL_TYPE_NESTED, 0);
+	}
+	return MNL_CB_OK;
+}
+
+static int create_attr_cb(const struct nlattr *a, void *data)
+{
+	if (mnl_attr_get_type(a) == IPSET_ATTR_REFERENCES)
+		return attr_keep(a, data, MNL_TYPE_U32, 0);
+	return MNL_CB_OK;
+}
+
+/* The first message of a set's listing carries its header in DATA. */
+static int info_msg(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct nlattr *tb[IPSET_ATTR_CMD_MAX + 1] = { NULL };
+	const struct nlattr *dtb[IPSET_ATTR_CREATE_MAX + 1] = { NULL };
+	struct info_ctx *x = arg;
+	struct cur c;
+	uint8_t fam;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(struct nfgenmsg) ||
+	    mnl_attr_parse(nlh, sizeof(struct nfgenmsg), header_attr_cb,
+			   tb) < MNL_CB_OK || !tb[IPSET_ATTR_SETNAME])
+		return bad_reply(x->g);
+	if (strcmp(mnl_attr_get_str(tb[IPSET_ATTR_SETNAME]), x->set) ||
+	    !tb[IPSET_ATTR_DATA] || x->found)
+		return 0;
+	if (mnl_attr_parse_nested(tb[IPSET_ATTR_DATA], create_attr_cb,
+				  dtb) < MNL_CB_OK || !dtb[IPSET_ATTR_REFERENCES])
+		return bad_reply(x->g);
+	c = cur_init(mnl_attr_get_payload(dtb[IPSET_ATTR_REFERENCES]),
+		     mnl_attr_get_payload_len(dtb[IPSET_ATTR_REFERENCES]));
+	x->refs = cur_u32(&c);
+	fam = tb[IPSET_ATTR_FAMILY] ? mnl_attr_get_u8(tb[IPSET_ATTR_FAMILY]) : 0;
+	x->family = fam == NFPROTO_IPV4 ? CKQ_AF_INET :
+		    fam == NFPROTO_IPV6 ? CKQ_AF_INET6 : 0;
+	x->found = true;
+	return 0;
+}
+
+int grant_set_info(struct grant *g, const char *set, uint32_t *refs, uint8_t *family)
+{
+	uint8_t buf[GRANT_REQBUF] __attribute__((aligned(4)));
+	struct info_ctx x = { .g = g, .set = set };
+	struct nlmsghdr *nlh;
+	int r;
+
+	r = check_set(g, set);
+	if (r)
+		return r;
+	/* A listing without members: the header alone, whatever the set holds. */
+	nlh = req_start(g, buf, IPSET_CMD_LIST, NLM_F_DUMP, NFPROTO_UNSPEC);
+	if (!nlh || !mnl_attr_put_strz_check(nlh, GRANT_REQBUF,
+					     IPSET_ATTR_SETNAME, set) ||
+	    !mnl_attr_put_u32_check(nlh, GRANT_REQBUF,
+				    IPSET_ATTR_FLAGS | NLA_F_NET_BYTEORDER,
+				    htonl(IPSET_FLAG_LIST_HEADER))) {
+		set_msg(g, "request does not fit");
+		return CKQ_ERR_INTERNAL;
+	}
+	r = talk(g, nlh, IPSET_CMD_LIST, info_msg, &x);
+	if (r > 0)
+		return kernel_fail(g, IPSET_CMD_LIST, r);
+	if (r < 0)
+		return r;
+	if (!x.found)
+		return bad_reply(g);
+	g->msg[0] = '\0';
+	*refs = x.refs;
+	*family = x.family;
+	return 0;
+}

@@ -1,0 +1,453 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/netfilter.h>
+
+#include "admin.h"
+#include "conf.h"
+#include "crypto.h"
+#include "err.h"
+#include "grant.h"
+#include "nftrules.h"
+#include "util.h"
+
+static const char check_usage[] =
+	"Usage: ckq-admin [-c DIR] check\n"
+	"Checks what ckqd needs, and says what is wrong, one line each: ckqd.conf,\n"
+	"the server key pair, every user's files and who may read them, an ipset\n"
+	"used by a firewall rule for every port of every user, ckqd bound to its\n"
+	"queue, and a rule (read from nftables, as iptables-nft loads it) sending\n"
+	"the knock port to that queue, and not letting knocks bypass it.\n"
+	"Exits 0 when all is well, 1 otherwise.\n";
+
+static unsigned int problems;
+
+__attribute__((format(printf, 2, 3)))
+static void say(const char *kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s: ", kind);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	if (strcmp(kind, "note"))
+		problems++;
+}
+
+/* Whether ckqd's user may read (r = 4) or search (r = 1) a file, by its mode
+ * alone: sandboxed ckqd has no CAP_DAC_OVERRIDE, even as root. */
+static bool may(const struct stat *st, uid_t uid, gid_t gid, unsigned int r)
+{
+	unsigned int shift = st->st_uid == uid ? 6 : st->st_gid == gid ? 3 : 0;
+
+	return ((st->st_mode >> shift) & r) == r;
+}
+
+struct daemon_user {
+	bool known;
+	uid_t uid;
+	gid_t gid;
+	const char *name;
+};
+
+/* SIGHUP rereads these as ckqd's user: it must still be able to. */
+static void check_rereadable(const struct daemon_user *du, const char *path, unsigned int r,
+			     const char *fix)
+{
+	struct stat st;
+
+	if (!du->known || lstat(path, &st) < 0 || may(&st, du->uid, du->gid, r))
+		return;
+	say("error", "%s (owner uid %u, mode %04o) is not %s by ckqd's user %s (uid %u): "
+	    "a reload (SIGHUP) would fail (%s)", path, (unsigned int)st.st_uid,
+	    (unsigned int)(st.st_mode & 07777),
+	    r == 4 ? "readable" : r == 1 ? "searchable" : "listable", du->name,
+	    (unsigned int)du->uid, fix);
+}
+
+static void check_conf(struct ckqd_conf *conf, struct daemon_user *du)
+{
+	char err[CKQ_ERRBUF] = "", path[PATH_MAX];
+
+	if (conf_load(admin_dir, conf, err, sizeof(err)) < 0) {
+		say("error", "%s (the checks below use the defaults)", err);
+		conf_defaults(conf);
+	}
+	du->name = conf->user;
+	if (daemon_owner(&du->uid, &du->gid) > 0) {
+		du->known = true;
+		file_trust_uid(du->uid);
+	} else {
+		say("error", "ckqd's user '%s' (user in ckqd.conf) does not exist: ckqd will not "
+		    "start (adduser --system --no-create-home %s, or user = root)",
+		    conf->user, conf->user);
+	}
+	check_rereadable(du, admin_dir, 1, "chmod 755 it");
+	snprintf(path, sizeof(path), "%s/ckqd.conf", admin_dir);
+	check_rereadable(du, path, 4, "chmod 644 it");
+}
+
+static void check_keys(void)
+{
+	char err[CKQ_ERRBUF] = "", a[CKQ_FP_STRLEN], b[CKQ_FP_STRLEN];
+	struct ckq_key *key = NULL, *pub = NULL;
+
+	if (server_key_load(admin_dir, true, &key, err, sizeof(err)) < 0)
+		say("error", "%s", err);
+	err[0] = '\0';
+	if (server_key_load(admin_dir, false, &pub, err, sizeof(err)) < 0)
+		say("error", "%s", err);
+	if (key && pub && memcmp(key->fp, pub->fp, CKQ_FP_LEN)) {
+		key_fp_str(pub->fp, a);
+		key_fp_str(key->fp, b);
+		say("error", "%s/server.pub (%s) is not the public half of server.key (%s): users "
+		    "who import it cannot verify ckqd's answers (openssl pkey -in server.key "
+		    "-pubout -out server.pub)", admin_dir, a, b);
+	}
+	key_free(key);
+	key_free(pub);
+}
+
+/* The ports of the users, each with who may open it. */
+struct port_use {
+	uint8_t proto;
+	uint16_t port;
+	char users[80];
+};
+
+struct port_uses {
+	struct port_use *p;
+	size_t n, cap;
+};
+
+static int port_add(struct port_uses *pu, const struct port_spec *ps, const char *user)
+{
+	struct port_use *p = NULL;
+	size_t i, used;
+
+	for (i = 0; i < pu->n && !p; i++)
+		if (pu->p[i].proto == ps->proto && pu->p[i].port == ps->port)
+			p = &pu->p[i];
+	if (!p) {
+		if (pu->n == pu->cap) {
+			size_t cap = pu->cap ? pu->cap * 2 : 16;
+			struct port_use *n = realloc(pu->p, cap * sizeof(*n));
+
+			if (!n)
+				return CKQ_ERR_NOMEM;
+			pu->p = n;
+			pu->cap = cap;
+		}
+		p = &pu->p[pu->n++];
+		memset(p, 0, sizeof(*p));
+		p->proto = ps->proto;
+		p->port = ps->port;
+	}
+	used = strlen(p->users);
+	if (used + strlen(user) + 6 < sizeof(p->users))
+		snprintf(p->users + used, sizeof(p->users) - used, "%s%s", used ? ", " : "", user);
+	else if (!strstr(p->users, "..."))
+		snprintf(p->users + used, sizeof(p->users) - used, ", ...");
+	return 0;
+}
+
+static size_t check_users(const struct daemon_user *du, struct port_uses *pu)
+{
+	char path[PATH_MAX], file[PATH_MAX + CKQ_USER_MAX + 8], err[CKQ_ERRBUF];
+	struct dirent *de;
+	size_t n = 0, i;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/users", admin_dir);
+	d = opendir(path);
+	if (!d) {
+		if (errno != ENOENT)
+			say("error", "%s: %s", path, strerror(errno));
+		else
+			say("note", "%s does not exist: no users yet (ckq-admin add-user)", path);
+		return 0;
+	}
+	check_rereadable(du, path, 5, "ckq-admin add-user gives it to that user; or chown it");
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		char name[CKQ_USER_MAX + 1];
+		struct ckq_user u;
+
+		if (len <= 5 || strcmp(de->d_name + len - 5, ".conf"))
+			continue;
+		if (len - 5 > CKQ_USER_MAX) {
+			say("error", "%s/%s: the name is longer than %d characters: ckqd skips it",
+			    path, de->d_name, CKQ_USER_MAX);
+			continue;
+		}
+		memcpy(name, de->d_name, len - 5);
+		name[len - 5] = '\0';
+		n++;
+		err[0] = '\0';
+		/* user_load() is what ckqd runs, with file_read()'s rules on owners and modes. */
+		if (user_load(admin_dir, name, &u, err, sizeof(err)) < 0) {
+			say("error", "%s", err[0] ? err : name);
+			continue;
+		}
+		snprintf(file, sizeof(file), "%s/%s.conf", path, name);
+		check_rereadable(du, file, 4, "ckq-admin add-user gives it to that user; or chown it");
+		snprintf(file, sizeof(file), "%s/%s.pub", path, name);
+		check_rereadable(du, file, 4, "chmod 644 it");
+		for (i = 0; i < u.nports; i++)
+			if (port_add(pu, &u.ports[i], u.name) < 0)
+				say("error", "out of memory");
+		user_clear(&u);
+	}
+	closedir(d);
+	return n;
+}
+
+static void check_sets(const struct port_uses *pu)
+{
+	struct grant *g = grant_open();
+	char set[GRANT_SETNAME_LEN], set6[GRANT_SETNAME_LEN];
+	size_t i;
+
+	if (!g) {
+		say("error", "cannot read the kernel's ipsets: %s (run as root; is the ip_set "
+		    "module loaded?): the sets of the users' ports were not checked",
+		    strerror(errno));
+		return;
+	}
+	for (i = 0; i < pu->n; i++) {
+		const struct port_use *p = &pu->p[i];
+		const char *proto = proto_name(p->proto);
+		uint32_t refs = 0;
+		uint8_t family = 0;
+		int r;
+
+		grant_set_name(set, CKQ_AF_INET, p->proto, p->port);
+		grant_set_name(set6, CKQ_AF_INET6, p->proto, p->port);
+		r = grant_set_info(g, set, &refs, &family);
+		if (r == CKQ_ERR_NOENT)
+			say("error", "%s/%u (%s): no ipset %s, so every grant of it fails (ipset "
+			    "create %s hash:ip family inet timeout 0 comment; and a rule that "
+			    "accepts it, see rules/)", proto, p->port, p->users, set, set);
+		else if (r < 0)
+			say("error", "%s/%u: cannot read ipset %s: %s", proto, p->port, set,
+			    grant_errmsg(g));
+		else if (family != CKQ_AF_INET)
+			say("error", "%s/%u (%s): ipset %s is not of family inet: ckqd cannot add "
+			    "IPv4 addresses to it (destroy it and create it again)", proto, p->port,
+			    p->users, set);
+		else if (!refs)
+			say("error", "%s/%u (%s): no firewall rule uses ipset %s, so a grant opens "
+			    "nothing (iptables -A INPUT -p %s --dport %u -m conntrack --ctstate NEW "
+			    "-m set --match-set %s src -j ACCEPT)", proto, p->port, p->users, set,
+			    proto, p->port, set);
+		r = grant_set_info(g, set6, &refs, &family);
+		if (r == CKQ_ERR_NOENT)
+			say("note", "%s/%u: no ipset %s: IPv6 knocks for it cannot be granted",
+			    proto, p->port, set6);
+		else if (r == 0 && family != CKQ_AF_INET6)
+			say("error", "%s/%u: ipset %s is not of family inet6", proto, p->port, set6);
+		else if (r == 0 && !refs)
+			say("note", "%s/%u: no ip6tables rule uses ipset %s: IPv6 grants open nothing",
+			    proto, p->port, set6);
+	}
+	grant_close(g);
+}
+
+/* The network namespace of a process, to tell whether we look at ckqd's. */
+static ino_t netns_of(const char *pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%s/ns/net", pid);
+	return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+/*
+ * The kernel lists each bound queue in nfnetlink_queue, in the network
+ * namespace of the reader: ckqd's, through its /proc directory.
+ */
+static void check_bound(const struct ckqd_conf *conf, long *pid_out)
+{
+	char path[64], line[256], pid_s[24];
+	long pid = daemon_pid();
+	bool bound = false;
+	int lines = 0;
+	FILE *f;
+
+	*pid_out = pid;
+	if (!pid) {
+		say("error", "ckqd is not running: nothing reads queue %u, so every knock is "
+		    "dropped unanswered (start ckqd)", conf->queue);
+		return;
+	}
+	snprintf(pid_s, sizeof(pid_s), "%ld", pid);
+	if (netns_of(pid_s) != netns_of("self"))
+		say("note", "ckqd (pid %ld) runs in another network namespace: the ipsets and "
+		    "rules checked here are this one's", pid);
+	snprintf(path, sizeof(path), "/proc/%ld/net/netfilter/nfnetlink_queue", pid);
+	f = fopen(path, "re");
+	if (!f) {
+		say("error", "ckqd (pid %ld) runs, but %s cannot be read (%s): it holds no queue",
+		    pid, path, strerror(errno));
+		return;
+	}
+	while (!bound && lines++ < 65536 && fgets(line, sizeof(line), f)) {
+		unsigned int num;
+
+		bound = sscanf(line, "%u", &num) == 1 && num == conf->queue;
+	}
+	fclose(f);
+	if (!bound)
+		say("error", "ckqd (pid %ld) runs, but queue %u is not bound (is queue in ckqd.conf "
+		    "changed since it started? restart it)", pid, conf->queue);
+}
+
+static bool family_v4(uint8_t f)
+{
+	return f == NFPROTO_IPV4 || f == NFPROTO_INET;
+}
+
+static bool family_v6(uint8_t f)
+{
+	return f == NFPROTO_IPV6 || f == NFPROTO_INET;
+}
+
+static const char *family_name(uint8_t f)
+{
+	return f == NFPROTO_IPV4 ? "ip" : f == NFPROTO_IPV6 ? "ip6" : f == NFPROTO_INET ? "inet" :
+	       "other";
+}
+
+/* Tables that iptables-legacy holds, which nf_tables cannot show. */
+static bool legacy_tables(const char *file)
+{
+	char path[64], line[64];
+	bool any = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/net/%s", file);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	any = fgets(line, sizeof(line), f) != NULL;
+	fclose(f);
+	return any;
+}
+
+#define MAX_RULES 32
+
+static void check_rule(const struct ckqd_conf *conf, char *where, size_t where_len)
+{
+	struct nftrules_queue q[MAX_RULES];
+	size_t nrules = 0, i, n;
+	bool v4 = false, v6 = false, v4_other = false;
+	int r;
+
+	where[0] = '\0';
+	r = nftrules_find_queue(conf->knock_port, q, MAX_RULES, &nrules);
+	if (r < 0) {
+		if (r == CKQ_ERR_IO && (errno == EPERM || errno == EACCES))
+			say("error", "cannot read the nftables ruleset: %s (run as root): the "
+			    "NFQUEUE rule was not inspected", strerror(errno));
+		else if (r == CKQ_ERR_IO && (errno == EOPNOTSUPP || errno == ENOENT ||
+					     errno == EPROTONOSUPPORT))
+			say("note", "this kernel has no nf_tables: the NFQUEUE rule was not "
+			    "inspected (only ckqd's binding to the queue was)");
+		else
+			say("error", "cannot read the nftables ruleset: %s: the NFQUEUE rule was "
+			    "not inspected", r == CKQ_ERR_IO ? strerror(errno) : ckq_strerror(r));
+		return;
+	}
+	n = (size_t)r < MAX_RULES ? (size_t)r : MAX_RULES;
+	for (i = 0; i < n; i++) {
+		const struct nftrules_queue *x = &q[i];
+		bool ours = x->num <= conf->queue && conf->queue < (uint32_t)x->num + x->total;
+		char rule[NFTRULES_NAME_MAX * 2 + 64];
+
+		snprintf(rule, sizeof(rule), "%s %s %s (handle %llu)", family_name(x->family),
+			 x->table, x->chain, (unsigned long long)x->handle);
+		if (x->bypass)
+			say("warning", "the rule in %s queues udp/%u with bypass%s: while ckqd is "
+			    "down, knocks go on through the rules instead of being dropped; ckq "
+			    "is meant to fail closed (remove the bypass)", rule, conf->knock_port,
+			    x->iptables ? " (--queue-bypass)" : "");
+		if (!ours) {
+			say("error", "the rule in %s sends udp/%u to queue %u%s, but ckqd reads "
+			    "queue %u (queue in ckqd.conf)", rule, conf->knock_port, x->num,
+			    x->total > 1 ? " and the next ones" : "", conf->queue);
+			v4_other |= family_v4(x->family);
+			continue;
+		}
+		if (x->total > 1)
+			say("error", "the rule in %s spreads udp/%u over queues %u to %u, but ckqd "
+			    "reads only queue %u: the others' knocks are dropped", rule,
+			    conf->knock_port, x->num, x->num + x->total - 1, conf->queue);
+		if (family_v4(x->family) && !v4)
+			snprintf(where, where_len, "%s", rule);
+		v4 |= family_v4(x->family);
+		v6 |= family_v6(x->family);
+	}
+	if (!v4 && !v4_other) {
+		if (!nrules && legacy_tables("ip_tables_names"))
+			say("note", "the firewall is loaded by iptables-legacy, which this check "
+			    "cannot read: the rule sending udp/%u to queue %u was not inspected",
+			    conf->knock_port, conf->queue);
+		else
+			say("error", "no rule sends udp/%u to queue %u, so knocks never reach ckqd "
+			    "(iptables -I INPUT -p udp --dport %u -j NFQUEUE --queue-num %u; see "
+			    "rules/ckq.rules)", conf->knock_port, conf->queue, conf->knock_port,
+			    conf->queue);
+	}
+	if (!v6 && !(nrules == 0 && legacy_tables("ip6_tables_names")))
+		say("note", "no IPv6 rule sends udp/%u to queue %u: IPv6 knocks do not reach "
+		    "ckqd (see rules/ckq6.rules)", conf->knock_port, conf->queue);
+}
+
+int check_main(int argc, char *argv[])
+{
+	struct daemon_user du = { 0 };
+	struct port_uses pu = { 0 };
+	struct ckqd_conf conf;
+	char where[NFTRULES_NAME_MAX * 2 + 64];
+	size_t users;
+	long pid;
+	int i, ret = 1;
+
+	i = admin_getopt(argc, argv, check_usage, &ret);
+	if (i < 0)
+		return ret;
+	if (i != argc) {
+		fputs(check_usage, stderr);
+		return 2;
+	}
+	problems = 0;
+	check_conf(&conf, &du);
+	check_keys();
+	users = check_users(&du, &pu);
+	check_sets(&pu);
+	check_bound(&conf, &pid);
+	check_rule(&conf, where, sizeof(where));
+	free(pu.p);
+	if (problems) {
+		printf("ckq-admin check: %u problem%s\n", problems, problems == 1 ? "" : "s");
+		return 1;
+	}
+	printf("ckq-admin check: all is well: %zu user%s, %zu port%s; ckqd (pid %ld) reads queue %u",
+	       users, users == 1 ? "" : "s", pu.n, pu.n == 1 ? "" : "s", pid, conf.queue);
+	if (where[0])
+		printf(", where the rule in %s sends udp/%u\n", where, conf.knock_port);
+	else
+		printf(" (the rule sending udp/%u there was not inspected)\n", conf.knock_port);
+	return 0;
+}
