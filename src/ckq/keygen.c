@@ -59,7 +59,7 @@ int keygen_main(int argc, char *argv[])
 	}
 	name = argv[optind];
 	if (!user_name_valid(name, strlen(name))) {
-		fprintf(stderr, "ckq keygen: '%s' is not a valid name: 1 to %d of A-Z a-z 0-9 . _ -\n",
+		fprintf(stderr, "ckq keygen: '%s' is not a valid name: 1 to %d of A-Z a-z 0-9 . _ -, not starting with . or -\n",
 			name, CKQ_USER_MAX);
 		return EXIT_INPUT;
 	}

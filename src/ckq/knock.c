@@ -74,8 +74,7 @@ static void knock_usage(FILE *f, const char *cmd)
 
 	if (proxy)
 		fprintf(f,
-			"Usage: ckq proxy SERVER PORT [--otp CODE | --otp-command CMD] [--user USER]\n"
-			"                  [--duration TIME] [--knock-port N] [--server-key FILE] [-d DIR]\n"
+			"Usage: ckq proxy SERVER PORT [OPTIONS]\n"
 			"Opens tcp/PORT of SERVER as 'ckq open' does, then connects to it and relays\n"
 			"standard input to the connection and the connection to standard output:\n"
 			"an ssh ProxyCommand.\n\n"
@@ -86,13 +85,10 @@ static void knock_usage(FILE *f, const char *cmd)
 			"input (it carries the connection); messages go to standard error.\n\n");
 	else
 		fprintf(f,
-			"Usage: ckq %s SERVER PORT [--user USER] [--otp CODE] [--duration TIME]\n"
-			"%s"
-			"                  [--knock-port N] [--server-key FILE] [-d DIR]\n"
+			"Usage: ckq %s SERVER PORT [OPTIONS]\n"
 			"%s PORT (22, tcp/22 or udp/53) of SERVER for this machine's address.\n"
 			"SERVER is a name stored with 'ckq add-server', or an address with --server-key.\n\n",
-			cmd, opening ? "                  [--keep [--close-on-exit]] [--otp-command CMD]\n" : "",
-			opening ? "Opens" : "Closes");
+			cmd, opening ? "Opens" : "Closes");
 	fprintf(f,
 		"  --user USER        your user name (default: the server's, or your only key)\n"
 		"  --otp CODE         the current code of your authenticator app (asked when\n"
@@ -111,9 +107,11 @@ static void knock_usage(FILE *f, const char *cmd)
 			"                     grant expires before a renewal succeeds, exit 1\n"
 			"  --close-on-exit    with --keep: close the port when interrupted (with one\n"
 			"                     more code)\n");
+	if (opening || proxy)
+		fprintf(f,
+			"  --duration TIME    how long to stay open: 300, 90s, 15m, 2h (the server\n"
+			"                     caps it; default: the server's)\n");
 	fprintf(f,
-		"  --duration TIME    how long to stay open: 300, 90s, 15m, 2h (the server\n"
-		"                     caps it; default: the server's)\n"
 		"  --knock-port N     the server's knock port (default 8888 or the stored one)\n"
 		"  --server-key FILE  the server's public key, when SERVER is an address\n"
 		"  --source-ip ADDR   the address the server sees you from, when it is not\n"
@@ -700,6 +698,10 @@ static int knock_parse(int argc, char *argv[], const char *cmd, struct knock *k,
 		case 'K': o->keep = true; break;
 		case 'C': o->close_on_exit = true; break;
 		case 't':
+			if (!strcmp(cmd, "close")) {
+				fprintf(stderr, "ckq close: --duration applies to open, not close\n");
+				return EXIT_INPUT;
+			}
 			if (parse_duration(optarg, &k->req.duration) < 0 || !k->req.duration) {
 				fprintf(stderr, "ckq %s: --duration '%s' is not a duration like 300, 90s, 15m, 2h\n",
 					cmd, optarg);

@@ -16,7 +16,7 @@
 static void add_server_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: ckq add-server NAME ADDRESS --key FILE [--user USER] [--knock-port PORT] [-d DIR]\n"
+		"Usage: ckq add-server NAME ADDRESS --key FILE [--user USER] [--knock-port N] [-d DIR]\n"
 		"Remembers a server, so that 'ckq open NAME 22' is enough later.\n\n"
 		"  --key FILE        the server's public key (server.pub from ckq-admin init);\n"
 		"                    check its fingerprint with the admin\n"

@@ -57,6 +57,7 @@ struct ckqd {
 	struct ckq_stats cnt;		/* the counters; gauges filled in when written */
 	struct ratelimit rl_refuse, rl_grant, rl_junk, rl_error;
 	uint64_t (*now)(void);		/* wall clock, seconds */
+	bool debug;			/* -v: stays on across reloads */
 	bool state_dirty;		/* replay cache changed since saved */
 	uint64_t state_saved_ms;
 	uint64_t stats_saved_ms;

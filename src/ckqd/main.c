@@ -53,7 +53,7 @@ static void usage(FILE *f)
 		"  -t         check the configuration, keys and users, then exit\n"
 		"  -v         log debug messages too\n"
 		"  -h         this help;  -V  the version\n\n"
-		"Signals: SIGHUP reloads ckqd.conf and the users; SIGTERM exits.\n");
+		"Signals: SIGHUP reloads ckqd.conf and the users; SIGTERM and SIGINT exit.\n");
 }
 
 /* Users and settings that can change without a restart. */
@@ -89,6 +89,8 @@ static int load_users(struct ckqd *d, bool initial)
 			db->users[i].totp_last_step = old->totp_last_step;
 	}
 	if (!initial && (conf.knock_port != d->conf.knock_port || conf.queue != d->conf.queue ||
+			 conf.queue_maxlen != d->conf.queue_maxlen ||
+			 strcmp(conf.pid_file, d->conf.pid_file) ||
 			 conf.max_pending != d->conf.max_pending ||
 			 conf.replay_capacity != d->conf.replay_capacity ||
 			 strcmp(conf.user, d->conf.user) || strcmp(conf.state_dir, d->conf.state_dir) ||
@@ -96,11 +98,14 @@ static int load_users(struct ckqd *d, bool initial)
 			 conf.source_burst != d->conf.source_burst ||
 			 conf.source_rate != d->conf.source_rate ||
 			 conf.source_table != d->conf.source_table || conf.seccomp != d->conf.seccomp))
-		log_warn("knock_port, queue, max_pending, replay_capacity, user, state_dir, "
-			 "stats_file, seccomp and source_* change only on restart");
+		log_warn("knock_port, queue, queue_maxlen, pid_file, max_pending, replay_capacity, "
+			 "user, state_dir, stats_file, seccomp and source_* change only on restart");
 	if (!initial) {
 		conf.knock_port = d->conf.knock_port;
 		conf.queue = d->conf.queue;
+		conf.queue_maxlen = d->conf.queue_maxlen;
+		/* The pid file stays where ckq-admin and we will look for it. */
+		memcpy(conf.pid_file, d->conf.pid_file, sizeof(conf.pid_file));
 		conf.max_pending = d->conf.max_pending;
 		conf.replay_capacity = d->conf.replay_capacity;
 		memcpy(conf.user, d->conf.user, sizeof(conf.user));
@@ -122,7 +127,7 @@ static int load_users(struct ckqd *d, bool initial)
 	userdb_free(d->users);
 	d->users = db;
 	d->conf = conf;
-	log_set_level(conf.log_level);
+	log_set_level(d->debug ? LOG_DEBUG : conf.log_level);
 	log_info("%s %zu user%s from %s/users", initial ? "loaded" : "reloaded",
 		 db->n, db->n == 1 ? "" : "s", d->dir);
 	return 0;
@@ -240,12 +245,19 @@ int main(int argc, char *argv[])
 	d.dir = CKQ_CONF_DIR;
 	d.raw4 = d.raw6 = -1;
 	d.now = wall_now;
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "--version"))) {
+		if (argv[1][2] == 'h')
+			usage(stdout);
+		else
+			printf("ckqd %s\n", PACKAGE_VERSION);
+		return 0;
+	}
 	while ((opt = getopt(argc, argv, "c:ftvhV")) != -1) {
 		switch (opt) {
 		case 'c': d.dir = optarg; break;
 		case 'f': foreground = true; break;
 		case 't': check_only = true; foreground = true; break;
-		case 'v': debug = true; break;
+		case 'v': debug = d.debug = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("ckqd %s\n", PACKAGE_VERSION); return 0;
 		default: usage(stderr); return 2;
