@@ -19,6 +19,7 @@
 struct ckqd_conf {
 	uint16_t knock_port;
 	uint16_t queue;
+	uint16_t queues;		/* queue .. queue + queues - 1, a thread each */
 	uint32_t queue_maxlen;
 	uint32_t freshness;		/* seconds either side of our clock */
 	uint32_t default_grant;

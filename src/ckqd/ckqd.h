@@ -2,6 +2,7 @@
 #ifndef CKQD_H
 #define CKQD_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -43,6 +44,20 @@ struct pending_entry *pending_alloc(struct pending *p, uint64_t now_ms, bool *ev
 void pending_release(struct pending *p, struct pending_entry *e);
 size_t pending_expire(struct pending *p, uint64_t now_ms);
 
+/* Counters are bumped by every queue worker, outside d->lock. */
+#define CNT_INC(x) __atomic_add_fetch(&(x), 1, __ATOMIC_RELAXED)
+
+struct ckqd;
+
+/* One per netfilter queue, each in its own thread. */
+struct worker {
+	struct ckqd *d;
+	struct nfqueue *nfq;
+	uint16_t queue;
+	pthread_t thread;
+	bool running;
+};
+
 struct ckqd {
 	const char *dir;
 	struct ckqd_conf conf;
@@ -52,12 +67,22 @@ struct ckqd {
 	struct replay *replay;
 	struct srclimit *srclimit;
 	struct grant *grant;
-	struct nfqueue *nfq;
+	struct worker *workers;
+	size_t nworkers;
+	/*
+	 * lock: the pending table, the replay cache, the rate limiter, the
+	 * users' TOTP steps, the ipset session and the state files. users_lock:
+	 * workers read the user list while they handle a batch; a reload
+	 * replaces it under the write lock.
+	 */
+	pthread_mutex_t lock;
+	pthread_rwlock_t users_lock;
 	int raw4, raw6;
 	struct ckq_stats cnt;		/* the counters; gauges filled in when written */
 	struct ratelimit rl_refuse, rl_grant, rl_junk, rl_error;
 	uint64_t (*now)(void);		/* wall clock, seconds */
 	bool debug;			/* -v: stays on across reloads */
+	bool failed;			/* a worker stopped: exit 1 */
 	bool state_dirty;		/* replay cache changed since saved */
 	uint64_t state_saved_ms;
 	uint64_t stats_saved_ms;

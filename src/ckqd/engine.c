@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <linux/netfilter.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@ static void refuse(struct ckqd *d, const struct pkt_udp *p, const char *user,
 {
 	char src[CKQ_ADDR_STRLEN];
 
-	d->cnt.refused[reason]++;
+	CNT_INC(d->cnt.refused[reason]);
 	log_rl(&d->rl_refuse, LOG_NOTICE, "knock refused reason=%s user=%s src=%s",
 	       stats_reason_name(reason), user && *user ? user : "-",
 	       addr_str(&p->src, src, sizeof(src)));
@@ -36,7 +37,7 @@ static void send_reply(struct ckqd *d, const struct pkt_udp *p,
 	n = pkt_build_udp(pkt, sizeof(pkt), &p->dst, d->conf.knock_port,
 			  &p->src, p->sport, msg, len);
 	if (n < 0 || fd < 0 || pkt_raw_send(fd, pkt, (size_t)n) < 0) {
-		d->cnt.send_errors++;
+		CNT_INC(d->cnt.send_errors);
 		log_rl(&d->rl_error, LOG_WARNING, "cannot send reply: %s",
 		       n < 0 ? ckq_strerror(n) : fd < 0 ? "no raw socket for this family"
 						     : "raw socket send failed");
@@ -61,31 +62,40 @@ static void handle_request(struct ckqd *d, const struct pkt_udp *p)
 	struct pending_entry *e;
 	uint8_t h1[CKQ_HASH_LEN];
 	uint64_t now = d->now(), step = 0, skew;
-	bool evicted;
+	bool evicted, locked = false;
 	int ret;
 
 	if (proto_digest(p->payload, p->payload_len, h1) < 0)
 		return;
+	/*
+	 * The shared tables are read and changed under d->lock; the RSA work
+	 * in between runs unlocked, in parallel on every queue worker.
+	 */
+	pthread_mutex_lock(&d->lock);
 	/* A lost challenge: the client sends the same bytes, we answer the same. */
 	e = pending_by_h1(&d->pending, h1);
 	if (e) {
 		if (addr_equal(&e->src, &p->src) && e->sport == p->sport && !e->done) {
-			d->cnt.retransmits++;
+			CNT_INC(d->cnt.retransmits);
 			send_reply(d, p, e->reply, e->reply_len);
 		} else if (!addr_equal(&e->src, &p->src)) {
 			refuse(d, p, NULL, CKQ_REFUSE_REPLAY);
 		}
+		pthread_mutex_unlock(&d->lock);
 		return;
 	}
 	if (replay_contains(d->replay, h1, now)) {
+		pthread_mutex_unlock(&d->lock);
 		refuse(d, p, NULL, CKQ_REFUSE_REPLAY);
 		return;
 	}
 	/* Before the private-key work: one source cannot take the CPU. */
 	if (d->srclimit && !srclimit_take(d->srclimit, &p->src, mono_ms())) {
+		pthread_mutex_unlock(&d->lock);
 		refuse(d, p, NULL, CKQ_REFUSE_RATE_LIMITED);
 		return;
 	}
+	pthread_mutex_unlock(&d->lock);
 	ret = proto_request_open(d->server, p->payload, p->payload_len, &m);
 	if (ret < 0) {
 		refuse(d, p, NULL, CKQ_REFUSE_UNDECRYPTABLE);
@@ -134,7 +144,12 @@ static void handle_request(struct ckqd *d, const struct pkt_udp *p)
 		refuse(d, p, u->name, CKQ_REFUSE_PORT_NOT_ALLOWED);
 		goto out;
 	}
-	/* Last, so that a request failing elsewhere does not burn the code. */
+	/*
+	 * Last, so that a request failing elsewhere does not burn the code;
+	 * locked, so that two workers never both accept one code or message.
+	 */
+	pthread_mutex_lock(&d->lock);
+	locked = true;
 	if (totp_verify(u->totp, u->totp_len, now, m.req.otp, u->totp_last_step, &step) < 0) {
 		refuse(d, p, u->name, CKQ_REFUSE_BAD_OTP);
 		goto out;
@@ -177,10 +192,25 @@ static void handle_request(struct ckqd *d, const struct pkt_udp *p)
 	e->expires_ms = mono_ms() + (uint64_t)d->conf.challenge_timeout * 1000;
 	send_reply(d, p, e->reply, e->reply_len);
 out:
+	if (locked)
+		pthread_mutex_unlock(&d->lock);
 	wipe(&m, sizeof(m));
 }
 
+static void handle_response_locked(struct ckqd *d, const struct pkt_udp *p);
+
+/*
+ * Message 3 runs under d->lock whole: its public-key check and its ipset
+ * change are short next to message 1's private-key work.
+ */
 static void handle_response(struct ckqd *d, const struct pkt_udp *p)
+{
+	pthread_mutex_lock(&d->lock);
+	handle_response_locked(d, p);
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void handle_response_locked(struct ckqd *d, const struct pkt_udp *p)
 {
 	struct pending_entry *e;
 	struct ckq_user *u;
@@ -199,7 +229,7 @@ static void handle_response(struct ckqd *d, const struct pkt_udp *p)
 	if (e->done) {
 		/* The result was lost: repeat it, never act twice. */
 		if (ct_equal(h3, e->h3, sizeof(h3))) {
-			d->cnt.retransmits++;
+			CNT_INC(d->cnt.retransmits);
 			send_reply(d, p, e->reply, e->reply_len);
 		} else {
 			refuse(d, p, e->user, CKQ_REFUSE_NONCE_REUSED);
@@ -236,7 +266,7 @@ static void handle_response(struct ckqd *d, const struct pkt_udp *p)
 	if (ret < 0) {
 		log_rl(&d->rl_error, LOG_ERR, "knock failed reason=ipset user=%s src=%s set=%s: %s",
 		       e->user, src, set, grant_errmsg(d->grant));
-		d->cnt.refused[CKQ_REFUSE_IPSET]++;
+		CNT_INC(d->cnt.refused[CKQ_REFUSE_IPSET]);
 		pending_release(&d->pending, e);
 		return;
 	}
@@ -249,12 +279,12 @@ static void handle_response(struct ckqd *d, const struct pkt_udp *p)
 	e->done = true;
 	memcpy(e->h3, h3, sizeof(h3));
 	if (res.status == CKQ_RES_GRANTED) {
-		d->cnt.granted++;
+		CNT_INC(d->cnt.granted);
 		log_rl(&d->rl_grant, LOG_NOTICE,
 		       "knock granted user=%s src=%s port=%s/%u duration=%u",
 		       e->user, src, proto_name(e->proto), e->port, e->duration);
 	} else {
-		d->cnt.closed++;
+		CNT_INC(d->cnt.closed);
 		log_rl(&d->rl_grant, LOG_NOTICE, "knock closed user=%s src=%s port=%s/%u",
 		       e->user, src, proto_name(e->proto), e->port);
 	}
@@ -268,14 +298,14 @@ int engine_packet(const uint8_t *pkt, size_t len, void *arg)
 	struct pkt_udp p;
 	int type;
 
-	d->cnt.packets++;
+	CNT_INC(d->cnt.packets);
 	if (pkt_parse_udp(pkt, len, &p) < 0 || p.dport != d->conf.knock_port) {
-		d->cnt.junk++;
+		CNT_INC(d->cnt.junk);
 		return NF_DROP;
 	}
 	type = proto_precheck(d->server, p.payload, p.payload_len);
 	if (type < 0) {
-		d->cnt.junk++;
+		CNT_INC(d->cnt.junk);
 		log_rl(&d->rl_junk, LOG_DEBUG, "junk dropped: %s", ckq_strerror(type));
 		return NF_DROP;
 	}
@@ -338,6 +368,8 @@ void engine_close_user(struct ckqd *d, const char *user)
 	unsigned int rounds;
 	size_t i, j;
 
+	/* The ipset session is shared with the workers' grants. */
+	pthread_mutex_lock(&d->lock);
 	if (grant_list_sets(d->grant, add_set, &sl) < 0) {
 		log_err("cannot list the ipsets to close %s's grants: %s", user,
 			grant_errmsg(d->grant));
@@ -359,5 +391,6 @@ void engine_close_user(struct ckqd *d, const char *user)
 		}
 	}
 out:
+	pthread_mutex_unlock(&d->lock);
 	free(sl.name);
 }

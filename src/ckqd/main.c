@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -89,7 +90,7 @@ static int load_users(struct ckqd *d, bool initial)
 			db->users[i].totp_last_step = old->totp_last_step;
 	}
 	if (!initial && (conf.knock_port != d->conf.knock_port || conf.queue != d->conf.queue ||
-			 conf.queue_maxlen != d->conf.queue_maxlen ||
+			 conf.queue_maxlen != d->conf.queue_maxlen || conf.queues != d->conf.queues ||
 			 strcmp(conf.pid_file, d->conf.pid_file) ||
 			 conf.max_pending != d->conf.max_pending ||
 			 conf.replay_capacity != d->conf.replay_capacity ||
@@ -98,12 +99,13 @@ static int load_users(struct ckqd *d, bool initial)
 			 conf.source_burst != d->conf.source_burst ||
 			 conf.source_rate != d->conf.source_rate ||
 			 conf.source_table != d->conf.source_table || conf.seccomp != d->conf.seccomp))
-		log_warn("knock_port, queue, queue_maxlen, pid_file, max_pending, replay_capacity, "
+		log_warn("knock_port, queue, queues, queue_maxlen, pid_file, max_pending, replay_capacity, "
 			 "user, state_dir, stats_file, seccomp and source_* change only on restart");
 	if (!initial) {
 		conf.knock_port = d->conf.knock_port;
 		conf.queue = d->conf.queue;
 		conf.queue_maxlen = d->conf.queue_maxlen;
+		conf.queues = d->conf.queues;
 		/* The pid file stays where ckq-admin and we will look for it. */
 		memcpy(conf.pid_file, d->conf.pid_file, sizeof(conf.pid_file));
 		conf.max_pending = d->conf.max_pending;
@@ -194,7 +196,10 @@ static void stats_write(struct ckqd *d)
 	char buf[STATS_TEXT_MAX];
 	int n;
 
-	d->cnt.queue_drops = nfqueue_dropped(d->nfq) + queue_full_drops(d->conf.queue);
+	d->cnt.queue_drops = 0;
+	for (size_t i = 0; i < d->nworkers; i++)
+		d->cnt.queue_drops += nfqueue_dropped(d->workers[i].nfq) +
+				      queue_full_drops(d->workers[i].queue);
 	d->cnt.pending = d->pending.count;
 	d->cnt.pending_max = d->pending.cap;
 	d->cnt.replay_entries = replay_count(d->replay);
@@ -219,7 +224,13 @@ static void stats_write(struct ckqd *d)
 static void report_drops(struct ckqd *d, uint64_t now_ms)
 {
 	static uint64_t reported, last_ms;
-	uint64_t dropped = nfqueue_dropped(d->nfq);
+	uint64_t dropped = 0;
+	size_t i;
+
+	/* Our socket's overruns, and what the kernel dropped with the queue full. */
+	for (i = 0; i < d->nworkers; i++)
+		dropped += nfqueue_dropped(d->workers[i].nfq) +
+			   queue_full_drops(d->workers[i].queue);
 
 	if (dropped > reported && now_ms - last_ms >= 10000) {
 		log_warn("the kernel dropped %llu knock packets that ckqd could not take in time",
@@ -227,6 +238,44 @@ static void report_drops(struct ckqd *d, uint64_t now_ms)
 		reported = dropped;
 		last_ms = now_ms;
 	}
+}
+
+/*
+ * A worker verdicts the packets of its queue. It drains a batch at a time
+ * but comes back to poll at most every 64 batches, and holds the user list
+ * only while it handles a batch, so reloads are never starved.
+ */
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct ckqd *d = w->d;
+
+	while (!want_exit) {
+		struct pollfd pfd = { .fd = nfqueue_fd(w->nfq), .events = POLLIN };
+		int n = poll(&pfd, 1, 250), r = 0, batches = 0;
+
+		if (n < 0 && errno != EINTR) {
+			log_err("queue %u: poll: %s", w->queue, strerror(errno));
+			break;
+		}
+		if (n <= 0)
+			continue;
+		do {
+			pthread_rwlock_rdlock(&d->users_lock);
+			r = nfqueue_process(w->nfq, engine_packet, d);
+			pthread_rwlock_unlock(&d->users_lock);
+		} while (r > 0 && ++batches < 64 && !want_exit);
+		if (r < 0) {
+			log_err("queue %u: receive failed: %s", w->queue, ckq_strerror(r));
+			break;
+		}
+	}
+	/* One worker failing stops them all: the kernel then drops (fail closed). */
+	if (!want_exit) {
+		d->failed = true;
+		want_exit = 1;
+	}
+	return NULL;
 }
 
 int main(int argc, char *argv[])
@@ -237,11 +286,17 @@ int main(int argc, char *argv[])
 	struct sigaction sa;
 	uint64_t last_sweep = 0;
 	char stats_dir[sizeof(d.conf.stats_file)];
+	sigset_t all, old_mask;
 	uid_t uid;
 	gid_t gid;
+	size_t i;
 	int opt, ret = 1;
 
+	/* Under valgrind our name would be memcheck's; ckq-admin looks for ckqd. */
+	prctl(PR_SET_NAME, "ckqd", 0, 0, 0);
 	memset(&d, 0, sizeof(d));
+	pthread_mutex_init(&d.lock, NULL);
+	pthread_rwlock_init(&d.users_lock, NULL);
 	d.dir = CKQ_CONF_DIR;
 	d.raw4 = d.raw6 = -1;
 	d.now = wall_now;
@@ -317,9 +372,20 @@ int main(int argc, char *argv[])
 	d.raw6 = pkt_raw_open(CKQ_AF_INET6);
 	if (d.raw6 < 0)
 		log_warn("no raw IPv6 socket (%s): IPv6 knocks get no answer", strerror(errno));
-	d.nfq = nfqueue_open(d.conf.queue, d.conf.queue_maxlen);
-	if (!d.nfq)
-		goto out;	/* nfqueue_open said why */
+	d.workers = calloc(d.conf.queues, sizeof(*d.workers));
+	if (!d.workers) {
+		log_err("out of memory for the queue workers");
+		goto out;
+	}
+	for (d.nworkers = 0; d.nworkers < d.conf.queues; d.nworkers++) {
+		struct worker *w = &d.workers[d.nworkers];
+
+		w->d = &d;
+		w->queue = (uint16_t)(d.conf.queue + d.nworkers);
+		w->nfq = nfqueue_open(w->queue, d.conf.queue_maxlen);
+		if (!w->nfq)
+			goto out;	/* nfqueue_open said why */
+	}
 
 	if (!foreground && daemon(0, 0) < 0) {
 		log_err("cannot become a daemon: %s", strerror(errno));
@@ -348,51 +414,60 @@ int main(int argc, char *argv[])
 	d.cnt.start_time = d.now();
 	stats_write(&d);
 	d.stats_saved_ms = mono_ms();
-	log_notice("ready: knock port udp/%u on queue %u, %zu user%s",
-		   d.conf.knock_port, d.conf.queue, d.users->n, d.users->n == 1 ? "" : "s");
-	while (!want_exit) {
-		struct pollfd pfd = { .fd = nfqueue_fd(d.nfq), .events = POLLIN };
-		int n = poll(&pfd, 1, 1000);
 
-		if (n < 0 && errno != EINTR) {
-			log_err("poll: %s", strerror(errno));
+	/* The workers take no signals: the main thread handles them all. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old_mask);
+	for (i = 0; i < d.nworkers; i++) {
+		if (pthread_create(&d.workers[i].thread, NULL, worker_main, &d.workers[i]) != 0) {
+			log_err("cannot start the worker of queue %u", d.workers[i].queue);
+			want_exit = 1;
+			d.failed = true;
 			break;
 		}
+		d.workers[i].running = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+	if (d.nworkers > 1)
+		snprintf(err, sizeof(err), "queues %u-%u", d.conf.queue,
+			 (unsigned int)(d.conf.queue + d.nworkers - 1));
+	else
+		snprintf(err, sizeof(err), "queue %u", d.conf.queue);
+	if (!d.failed)
+		log_notice("ready: knock port udp/%u on %s, %zu user%s", d.conf.knock_port, err,
+			   d.users->n, d.users->n == 1 ? "" : "s");
+	while (!want_exit) {
+		uint64_t now_ms;
+
+		poll(NULL, 0, 1000);	/* a signal ends the wait early */
 		if (want_reload) {
 			want_reload = 0;
+			pthread_rwlock_wrlock(&d.users_lock);
 			load_users(&d, false);
-		}
-		if (n > 0) {
-			int r, batches = 0;
-
-			/*
-			 * Drain what is queued, a batch a call, but come back to
-			 * reloads and housekeeping: a flood must not starve them.
-			 */
-			do {
-				r = nfqueue_process(d.nfq, engine_packet, &d);
-			} while (r > 0 && ++batches < 64 && !want_exit && !want_reload);
-			if (r < 0) {
-				log_err("queue receive failed: %s", ckq_strerror(r));
-				break;
-			}
+			pthread_rwlock_unlock(&d.users_lock);
 		}
 		/* Once a second: a flood must not turn housekeeping into a hot path. */
-		if (mono_ms() - last_sweep >= 1000) {
-			last_sweep = mono_ms();
-			pending_expire(&d.pending, last_sweep);
-			replay_expire(d.replay, d.now());
-			if (d.state_dirty) {
-				d.state_saved_ms = last_sweep;
-				state_save(&d);
-			}
-			report_drops(&d, last_sweep);
-			if (last_sweep - d.stats_saved_ms >= STATS_INTERVAL_MS) {
-				d.stats_saved_ms = last_sweep;
-				stats_write(&d);
-			}
+		now_ms = mono_ms();
+		if (now_ms - last_sweep < 1000)
+			continue;
+		last_sweep = now_ms;
+		pthread_mutex_lock(&d.lock);
+		pending_expire(&d.pending, last_sweep);
+		replay_expire(d.replay, d.now());
+		if (d.state_dirty) {
+			d.state_saved_ms = last_sweep;
+			state_save(&d);
+		}
+		pthread_mutex_unlock(&d.lock);
+		report_drops(&d, last_sweep);
+		if (last_sweep - d.stats_saved_ms >= STATS_INTERVAL_MS) {
+			d.stats_saved_ms = last_sweep;
+			stats_write(&d);
 		}
 	}
+	for (i = 0; i < d.nworkers; i++)
+		if (d.workers[i].running)
+			pthread_join(d.workers[i].thread, NULL);
 	if (d.state_dirty)
 		state_save(&d);
 	stats_write(&d);
@@ -402,9 +477,11 @@ int main(int argc, char *argv[])
 		   (unsigned long long)stats_refused_total(&d.cnt),
 		   (unsigned long long)d.cnt.junk);
 	unlink(d.conf.pid_file);
-	ret = want_exit ? 0 : 1;
+	ret = d.failed ? 1 : 0;
 out:
-	nfqueue_close(d.nfq);
+	for (i = 0; d.workers && i < d.conf.queues; i++)
+		nfqueue_close(d.workers[i].nfq);
+	free(d.workers);
 	if (d.raw4 >= 0)
 		close(d.raw4);
 	if (d.raw6 >= 0)

@@ -318,7 +318,7 @@ struct nfqueue *nfqueue_open(uint16_t queue_num, uint32_t queue_maxlen)
 	q->rl = (struct ratelimit)RATELIMIT_INIT(10, 1);
 	/* The largest copy plus netlink headers, as in nf-queue.c. */
 	q->buf_size = COPY_RANGE + (size_t)MNL_SOCKET_BUFFER_SIZE / 2;
-	q->buf = malloc(q->buf_size);
+	q->buf = calloc(1, q->buf_size);
 	if (!q->buf) {
 		what = "cannot allocate the receive buffer";
 		goto fail;

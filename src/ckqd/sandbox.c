@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <linux/netlink.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <sys/capability.h>
 
@@ -307,6 +308,16 @@ static int load_filter(char *err, size_t err_len)
 		 * sort, which a reload that adds users can be.
 		 */
 		{ SCMP_SYS(sysinfo), 0, { { 0 } } },
+		/*
+		 * The queue workers start after the drop (capabilities are per
+		 * thread): clone only for threads. clone3 hides its flags from
+		 * the filter, so it gets ENOSYS and glibc falls back to clone.
+		 * A new thread registers its robust futex list and rseq area.
+		 */
+		{ SCMP_SYS(clone), 1, { { .arg = 0, .op = SCMP_CMP_MASKED_EQ,
+					  .datum_a = CLONE_THREAD, .datum_b = CLONE_THREAD } } },
+		{ SCMP_SYS(set_robust_list), 0, { { 0 } } },
+		{ SCMP_SYS(rseq), 0, { { 0 } } },
 		/* OpenSSL reseeds its DRBG; glibc and OpenSSL take locks. */
 		{ SCMP_SYS(getrandom), 0, { { 0 } } },
 		{ SCMP_SYS(futex), 0, { { 0 } } },
@@ -372,6 +383,11 @@ static int load_filter(char *err, size_t err_len)
 	if (r < 0) {
 		seccomp_release(ctx);
 		return fail(err, err_len, CKQ_ERR_INTERNAL, "seccomp: %s", strerror(-r));
+	}
+	r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	if (r < 0 && r != -EDOM) {
+		seccomp_release(ctx);
+		return fail(err, err_len, CKQ_ERR_INTERNAL, "seccomp: clone3: %s", strerror(-r));
 	}
 	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
 		r = rule_add(ctx, &rules[i], err, err_len);

@@ -21,6 +21,7 @@ void conf_defaults(struct ckqd_conf *c)
 	memset(c, 0, sizeof(*c));
 	c->knock_port = 8888;
 	c->queue = 0;
+	c->queues = 1;
 	c->queue_maxlen = 1024;
 	c->freshness = 30;
 	c->default_grant = 300;
@@ -49,6 +50,7 @@ static const struct keyword {
 } keywords[] = {
 	{ "knock_port", K_PORT, offsetof(struct ckqd_conf, knock_port), 1, 65535 },
 	{ "queue", K_U16, offsetof(struct ckqd_conf, queue), 0, 65535 },
+	{ "queues", K_U16, offsetof(struct ckqd_conf, queues), 1, 64 },
 	{ "queue_maxlen", K_U32, offsetof(struct ckqd_conf, queue_maxlen), 16, 1 << 20 },
 	{ "freshness", K_DURATION, offsetof(struct ckqd_conf, freshness), 5, 3600 },
 	{ "default_grant", K_DURATION, offsetof(struct ckqd_conf, default_grant), 1, GRANT_TIMEOUT_MAX },
@@ -167,6 +169,11 @@ int conf_parse(const char *text, size_t len, const char *fname,
 	}
 	if (r < 0) {
 		snprintf(err, err_len, "%s line %u: expected 'keyword = value'", fname, it.line);
+		return CKQ_ERR_CONFIG;
+	}
+	if ((uint32_t)c->queue + c->queues - 1 > 65535) {
+		snprintf(err, err_len, "%s: queues %u from queue %u go past queue 65535",
+			 fname, c->queues, c->queue);
 		return CKQ_ERR_CONFIG;
 	}
 	if (c->default_grant > c->max_grant) {

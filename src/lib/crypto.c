@@ -285,7 +285,7 @@ int rsa_oaep_encrypt(const struct ckq_key *pub, const uint8_t *in, size_t in_len
 	ctx = oaep_ctx(pub, true);
 	if (!ctx)
 		return CKQ_ERR_CRYPTO;
-	crypto_stats.pub_ops++;
+	__atomic_add_fetch(&crypto_stats.pub_ops, 1, __ATOMIC_RELAXED);
 	if (EVP_PKEY_encrypt(ctx, out, &n, in, in_len) == 1) {
 		*out_len = n;
 		ret = 0;
@@ -309,7 +309,7 @@ int rsa_oaep_decrypt(const struct ckq_key *priv, const uint8_t *in, size_t in_le
 	ctx = oaep_ctx(priv, false);
 	if (!ctx)
 		return CKQ_ERR_CRYPTO;
-	crypto_stats.priv_ops++;
+	__atomic_add_fetch(&crypto_stats.priv_ops, 1, __ATOMIC_RELAXED);
 	if (EVP_PKEY_decrypt(ctx, tmp, &n, in, in_len) == 1) {
 		if (n <= out_cap) {
 			memcpy(out, tmp, n);
@@ -352,7 +352,7 @@ int rsa_pss_sign(const struct ckq_key *priv, const struct span *parts, size_t np
 	for (i = 0; i < nparts; i++)
 		if (EVP_DigestSignUpdate(md, parts[i].p, parts[i].n) != 1)
 			goto out;
-	crypto_stats.priv_ops++;
+	__atomic_add_fetch(&crypto_stats.priv_ops, 1, __ATOMIC_RELAXED);
 	if (EVP_DigestSignFinal(md, sig, &n) == 1) {
 		*sig_len = n;
 		ret = 0;
@@ -385,7 +385,7 @@ int rsa_pss_verify(const struct ckq_key *pub, const struct span *parts, size_t n
 			ret = CKQ_ERR_CRYPTO;
 			goto out;
 		}
-	crypto_stats.pub_ops++;
+	__atomic_add_fetch(&crypto_stats.pub_ops, 1, __ATOMIC_RELAXED);
 	if (EVP_DigestVerifyFinal(md, sig, sig_len) == 1)
 		ret = 0;
 out:

@@ -232,7 +232,7 @@ void grant_close(struct grant *g)
 
 struct grant *grant_open(void)
 {
-	uint8_t buf[GRANT_REQBUF] __attribute__((aligned(4)));
+	uint8_t buf[GRANT_REQBUF] __attribute__((aligned(4))) = { 0 };
 	struct nlmsghdr *nlh;
 	struct grant *g;
 	int r, saved;
@@ -346,7 +346,7 @@ static int check_args(struct grant *g, const char *set,
 int grant_add(struct grant *g, const char *set, const struct ckq_addr *addr,
 	      uint32_t timeout_s, const char *comment)
 {
-	uint8_t buf[GRANT_REQBUF] __attribute__((aligned(4)));
+	uint8_t buf[GRANT_REQBUF] __attribute__((aligned(4))) = { 0 };
 	struct nlmsghdr *nlh;
 	struct nlattr *data;
 	int r;
@@ -383,7 +383,7 @@ int grant_add(struct grant *g, const char *set, const struct ckq_addr *addr,
 
 int grant_del(struct grant *g, const char *set, const struct ckq_addr *addr)
 {
-	uint8_t buf[GRANT_REQBUF] __attribute__((aligned(4)));
+	uint8_t buf[GRANT_REQBUF] __attribute__((aligned(4))) = { 0 };
 	struct nlmsghdr *nlh;
 	struct nlattr *data;
 	int r;
@@ -413,7 +413,7 @@ int grant_del(struct grant *g, const char *set, const struct ckq_addr *addr)
 
 int grant_test(struct grant *g, const char *set, const struct ckq_addr *addr)
 {
-	uint8_t buf[GRANT_REQBUF] __attribute__((aligned(4)));
+	uint8_t buf[GRANT_REQBUF] __attribute__((aligned(4))) = { 0 };
 	struct nlmsghdr *nlh;
 	struct nlattr *data;
 	int r;
@@ -594,7 +594,7 @@ static int list_msg(const struct nlmsghdr *nlh, void *arg)
 
 int grant_list(struct grant *g, const char *set, grant_list_cb cb, void *arg)
 {
-	uint8_t buf[GRANT_REQBUF] __attribute__((aligned(4)));
+	uint8_t buf[GRANT_REQBUF] __attribute__((aligned(4))) = { 0 };
 	struct list_ctx x = { .g = g, .set = set, .cb = cb, .arg = arg };
 	struct nlmsghdr *nlh;
 	int r;
@@ -641,7 +641,7 @@ static int sets_msg(const struct nlmsghdr *nlh, void *arg)
 
 int grant_list_sets(struct grant *g, grant_set_cb cb, void *arg)
 {
-	uint8_t buf[GRANT_REQBUF] __attribute__((aligned(4)));
+	uint8_t buf[GRANT_REQBUF] __attribute__((aligned(4))) = { 0 };
 	struct sets_ctx x = { .g = g, .cb = cb, .arg = arg };
 	struct nlmsghdr *nlh;
 	int r;
@@ -722,7 +722,7 @@ static int info_msg(const struct nlmsghdr *nlh, void *arg)
 
 int grant_set_info(struct grant *g, const char *set, uint32_t *refs, uint8_t *family)
 {
-	uint8_t buf[GRANT_REQBUF] __attribute__((aligned(4)));
+	uint8_t buf[GRANT_REQBUF] __attribute__((aligned(4))) = { 0 };
 	struct info_ctx x = { .g = g, .set = set };
 	struct nlmsghdr *nlh;
 	int r;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -97,10 +98,18 @@ bool ratelimit_pass(struct ratelimit *rl, uint64_t now_ms, uint64_t *suppressed)
 
 void log_rl(struct ratelimit *rl, int level, const char *fmt, ...)
 {
+	/* The buckets are shared by ckqd's queue workers. */
+	static pthread_mutex_t rl_lock = PTHREAD_MUTEX_INITIALIZER;
 	uint64_t skipped = 0;
 	va_list ap;
+	bool pass;
 
-	if (level > level_max || !ratelimit_pass(rl, mono_ms(), &skipped))
+	if (level > level_max)
+		return;
+	pthread_mutex_lock(&rl_lock);
+	pass = ratelimit_pass(rl, mono_ms(), &skipped);
+	pthread_mutex_unlock(&rl_lock);
+	if (!pass)
 		return;
 	if (skipped)
 		log_msg(level, "(%llu similar messages suppressed)",

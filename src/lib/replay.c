@@ -123,7 +123,8 @@ static void replay_sweep(struct replay *r, uint64_t now, enum sweep_mode mode)
 		}
 		if (s->expires && s->expires < min)
 			min = s->expires;
-		if (mode == SWEEP_COMMIT)
+		/* Only where set: touching every slot would make the table resident. */
+		if (mode == SWEEP_COMMIT && s->pending)
 			s->pending = false;
 		i++;
 	}
