@@ -54,7 +54,9 @@ static void usage(FILE *f)
 		"  -t         check the configuration, keys and users, then exit\n"
 		"  -v         log debug messages too\n"
 		"  -h         this help;  -V  the version\n\n"
-		"Signals: SIGHUP reloads ckqd.conf and the users; SIGTERM and SIGINT exit.\n");
+		"Signals: SIGHUP reloads ckqd.conf and the users; SIGTERM and SIGINT exit.\n"
+		"To use every core, set queues = N in ckqd.conf and spread the knock port\n"
+		"over the queues with --queue-balance in the NFQUEUE rule (ckqd.conf(5)).\n");
 }
 
 /* Users and settings that can change without a restart. */
