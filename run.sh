@@ -29,12 +29,19 @@ install_deps() {
 	apt-get install -y -qq --no-install-recommends \
 		build-essential autoconf automake libtool pkg-config debhelper dpkg-dev lintian \
 		libnetfilter-queue-dev libnfnetlink-dev libmnl-dev libssl-dev \
-		libipset-dev libqrencode-dev libseccomp-dev libcap-dev \
+		libipset-dev libqrencode-dev libseccomp-dev libcap-dev libmicrohttpd-dev \
 		iproute2 iptables ipset kmod oathtool faketime tcpdump fail2ban groff-base \
-		netcat-openbsd python3 clang libclang-rt-14-dev systemd valgrind openssh-server openssh-client >/dev/null
+		netcat-openbsd python3 clang libclang-rt-14-dev systemd valgrind openssh-server openssh-client \
+		chromium >/dev/null
 	local rc=$?
 	[ -z "$policy" ] || rm -f "$policy"
 	[ "$rc" = 0 ] || die "apt-get install failed"
+	# The browser test drives Chromium with playwright-core (Node.js >= 20).
+	# A machine may already have Node from elsewhere, whose nodejs package
+	# conflicts with Debian's npm: install them only when missing.
+	command -v npm >/dev/null ||
+		apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null ||
+		die "apt-get install nodejs npm failed"
 	# iptables-nft is Debian's default; the kernel modules load on demand.
 	modprobe -q nfnetlink_queue 2>/dev/null || true
 	modprobe -q ip_set 2>/dev/null || true

@@ -20,6 +20,7 @@ int status_main(int argc, char *argv[]);
 int close_main(int argc, char *argv[]);
 int stats_main(int argc, char *argv[]);
 int check_main(int argc, char *argv[]);
+int web_main(int argc, char *argv[]);
 
 /* Parses the common "-c DIR" and "--help"; returns the index of the first operand or -1. */
 int admin_getopt(int argc, char *argv[], const char *usage, int *ret);
@@ -55,5 +56,7 @@ int close_grants(const char *user, const struct ckq_addr *addr, bool quiet);
 void set_port_str(const char *set, char *out, size_t out_len);
 
 void qr_print(const char *text);
+/* The same QR code as SVG markup, malloc'd; it encodes the secret: wipe it. */
+char *qr_svg(const char *text, size_t *len);
 
 #endif

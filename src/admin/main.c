@@ -32,6 +32,7 @@ static const struct {
 	{ "close", close_main, "close the grants of a user or an address" },
 	{ "stats", stats_main, "ckqd's counters and the grants open now" },
 	{ "check", check_main, "check the keys, users, ipsets, queue and firewall rule" },
+	{ "web", web_main, "serve the admin web page on loopback (users, register, activity)" },
 };
 
 static void usage(FILE *f)

@@ -8,12 +8,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #include "admin.h"
 #include "conf.h"
 #include "crypto.h"
 #include "err.h"
 #include "grant.h"
 #include "totp.h"
+#include "user.h"
 #include "util.h"
 
 static const char add_usage[] =
@@ -34,26 +39,6 @@ static const char add_usage[] =
 	"  --issuer NAME     the label shown in the authenticator (default ckq)\n"
 	"  --qr / --no-qr    force or suppress the terminal QR code\n";
 
-static void warn_missing_sets(const struct ckq_user *u)
-{
-	struct grant *g = grant_open();
-	size_t i;
-
-	if (!g)
-		return;
-	for (i = 0; i < u->nports; i++) {
-		char set[GRANT_SETNAME_LEN];
-
-		grant_set_name(set, CKQ_AF_INET, u->ports[i].proto, u->ports[i].port);
-		if (grant_list(g, set, NULL, NULL) == CKQ_ERR_NOENT)
-			fprintf(stderr,
-				"warning: there is no ipset %s yet: grants for %s/%u will fail until\n"
-				"         the ruleset creates it and a rule accepts it (see rules/README)\n",
-				set, proto_name(u->ports[i].proto), u->ports[i].port);
-	}
-	grant_close(g);
-}
-
 /* Written for ckqd's user, which rereads it after dropping root. */
 static int write_for_daemon(const char *path, const void *data, size_t len, mode_t mode)
 {
@@ -67,28 +52,266 @@ static int write_for_daemon(const char *path, const void *data, size_t len, mode
 	return file_write_owned(path, data, len, mode, uid, gid);
 }
 
-static int write_user(const struct ckq_user *u)
+static int write_user(const struct ckq_user *u, char *err, size_t err_len)
 {
 	char path[PATH_MAX], *text = NULL;
 	size_t len = 0;
 	int ret;
 
 	ret = user_format(u, &text, &len);
-	if (ret < 0)
+	if (ret < 0) {
+		snprintf(err, err_len, "cannot format the user file of %s: %s", u->name,
+			 ckq_strerror(ret));
 		return ret;
+	}
 	snprintf(path, sizeof(path), "%s/users/%s.conf", admin_dir, u->name);
 	ret = write_for_daemon(path, text, len, 0600);
 	if (ret < 0)
-		fprintf(stderr, "ckq-admin: cannot write %s: %s\n", path, strerror(errno));
+		snprintf(err, err_len, "cannot write %s: %s", path, strerror(errno));
 	wipe(text, len);
 	free(text);
 	return ret;
 }
 
-static void say_reload(void)
+static bool has(const char *s, size_t len, const char *what)
 {
-	int r = reload_daemon();
+	return memmem(s, len, what, strlen(what)) != NULL;
+}
 
+int admin_key_check(const char *pem, size_t len, char *why, size_t why_len)
+{
+	struct ckq_key *key = NULL;
+	EVP_PKEY *pkey;
+	BIO *bio;
+	int bits;
+
+	if (!len) {
+		snprintf(why, why_len, "it is empty");
+		return CKQ_ERR_KEY;
+	}
+	if (memchr(pem, '\0', len)) {
+		snprintf(why, why_len, "it is binary, not PEM text (a DER key converts with: openssl pkey -pubin -inform DER -in KEY.der -out KEY.pub)");
+		return CKQ_ERR_KEY;
+	}
+	if (has(pem, len, "PRIVATE KEY-----")) {
+		snprintf(why, why_len, "it is a PRIVATE key: only the public key (NAME.pub from 'ckq keygen NAME') may leave the user's machine");
+		return CKQ_ERR_KEY;
+	}
+	if (has(pem, len, "ssh-rsa ") || has(pem, len, "ssh-ed25519 ") || has(pem, len, "ecdsa-sha2-")) {
+		snprintf(why, why_len, "it is an OpenSSH key: ckq needs the PEM public key that 'ckq keygen NAME' writes to NAME.pub");
+		return CKQ_ERR_KEY;
+	}
+	if (has(pem, len, "-----BEGIN CERTIFICATE-----")) {
+		snprintf(why, why_len, "it is a certificate: ckq needs the bare public key (-----BEGIN PUBLIC KEY-----)");
+		return CKQ_ERR_KEY;
+	}
+	if (has(pem, len, "-----BEGIN RSA PUBLIC KEY-----")) {
+		snprintf(why, why_len, "it is a PKCS#1 RSA key: convert it with openssl rsa -RSAPublicKey_in -pubout");
+		return CKQ_ERR_KEY;
+	}
+	if (!has(pem, len, "-----BEGIN PUBLIC KEY-----")) {
+		snprintf(why, why_len, "it is not a PEM public key (the text between -----BEGIN PUBLIC KEY----- and -----END PUBLIC KEY-----)");
+		return CKQ_ERR_KEY;
+	}
+	/* The library decides; OpenSSL is asked only to say why it would not. */
+	if (key_from_pem(pem, len, false, &key) == 0) {
+		key_free(key);
+		return 0;
+	}
+	bio = BIO_new_mem_buf(pem, (int)(len > 65536 ? 65536 : len));
+	pkey = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+	BIO_free(bio);
+	ERR_clear_error();
+	if (!pkey) {
+		snprintf(why, why_len, "its PEM block does not decode to a public key");
+		return CKQ_ERR_KEY;
+	}
+	bits = EVP_PKEY_get_bits(pkey);
+	if (!EVP_PKEY_is_a(pkey, "RSA"))
+		snprintf(why, why_len, "it is a %s key: ckq takes RSA keys of %d to %d bits",
+			 EVP_PKEY_get0_type_name(pkey) ? EVP_PKEY_get0_type_name(pkey) : "non-RSA",
+			 CKQ_RSA_MIN_BITS, CKQ_RSA_MAX_BITS);
+	else if (bits < CKQ_RSA_MIN_BITS)
+		snprintf(why, why_len, "it is an RSA key of %d bits, too small: ckq takes %d to %d bits",
+			 bits, CKQ_RSA_MIN_BITS, CKQ_RSA_MAX_BITS);
+	else if (bits > CKQ_RSA_MAX_BITS)
+		snprintf(why, why_len, "it is an RSA key of %d bits, too large: ckq takes %d to %d bits (a knock must fit one frame)",
+			 bits, CKQ_RSA_MIN_BITS, CKQ_RSA_MAX_BITS);
+	else
+		snprintf(why, why_len, "it is not an RSA public key of %d to %d bits in PEM",
+			 CKQ_RSA_MIN_BITS, CKQ_RSA_MAX_BITS);
+	EVP_PKEY_free(pkey);
+	return CKQ_ERR_KEY;
+}
+
+/* Which item of a port list is wrong, the way ports_parse() splits it. */
+static int ports_check(const char *s, struct port_spec *ports, size_t *n, char *why, size_t why_len)
+{
+	const char *p = s;
+	uint8_t proto;
+	uint16_t port;
+	size_t i, items = 0;
+	int ret;
+
+	ret = ports_parse(s, ports, CKQ_MAX_PORTS, n);
+	if (ret == 0)
+		return 0;
+	while (*p) {
+		char item[16];
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (!*p)
+			break;
+		for (i = 0; p[i] && p[i] != ',' && p[i] != ' '; i++)
+			;
+		if (i >= sizeof(item)) {
+			snprintf(why, why_len, "ports: '%.20s...' is not a port: write tcp/22, udp/53 or 22",
+				 p);
+			return CKQ_ERR_FORMAT;
+		}
+		memcpy(item, p, i);
+		item[i] = '\0';
+		p += i;
+		items++;
+		if (portspec_parse(item, &proto, &port) < 0) {
+			snprintf(why, why_len, "ports: '%s' is not a port: write tcp/22, udp/53 or 22 (1 to 65535)",
+				 item);
+			return CKQ_ERR_FORMAT;
+		}
+	}
+	if (!items) {
+		snprintf(why, why_len, "ports: none given: list at least one, like tcp/22 or tcp/22,tcp/443");
+		return CKQ_ERR_FORMAT;
+	}
+	snprintf(why, why_len, "ports: more than %d different ports", CKQ_MAX_PORTS);
+	return CKQ_ERR_RANGE;
+}
+
+static void find_missing_sets(const struct ckq_user *u, struct add_user_result *res)
+{
+	struct grant *g = grant_open();
+	size_t i;
+
+	res->nmissing = 0;
+	if (!g)
+		return;
+	for (i = 0; i < u->nports; i++) {
+		char set[GRANT_SETNAME_LEN];
+
+		grant_set_name(set, CKQ_AF_INET, u->ports[i].proto, u->ports[i].port);
+		if (grant_list(g, set, NULL, NULL) == CKQ_ERR_NOENT)
+			res->missing[res->nmissing++] = u->ports[i];
+	}
+	grant_close(g);
+}
+
+void add_user_result_wipe(struct add_user_result *res)
+{
+	wipe(res->uri, sizeof(res->uri));
+}
+
+int admin_add_user(const struct add_user_req *req, struct add_user_result *res,
+		   char *err, size_t err_len)
+{
+	const char *label = req->key_label ? req->key_label : "the key";
+	char path[PATH_MAX], why[CKQ_ERRBUF], *pem = NULL;
+	struct ckq_user u;
+	struct stat st;
+	size_t pem_len = 0;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	memset(&u, 0, sizeof(u));
+	if (!req->name || !user_name_valid(req->name, strlen(req->name))) {
+		snprintf(err, err_len, "'%s' is not a valid name: 1 to %d of A-Z a-z 0-9 . _ -, not starting with . or -",
+			 req->name ? req->name : "", CKQ_USER_MAX);
+		return CKQ_ERR_FORMAT;
+	}
+	memcpy(u.name, req->name, strlen(req->name) + 1);
+	ret = ports_check(req->ports ? req->ports : "", u.ports, &u.nports, err, err_len);
+	if (ret < 0)
+		return ret;
+	if (req->nallow > CKQ_MAX_ALLOW) {
+		snprintf(err, err_len, "allow-from: more than %d networks", CKQ_MAX_ALLOW);
+		return CKQ_ERR_RANGE;
+	}
+	if (req->nallow)
+		memcpy(u.allow, req->allow, req->nallow * sizeof(u.allow[0]));
+	u.nallow = req->nallow;
+	u.max_grant = req->max_grant;
+	u.nat = req->nat;
+	u.expires = req->expires;
+	if (admin_key_check(req->pem, req->pem_len, why, sizeof(why)) < 0) {
+		snprintf(err, err_len, "%s: %s", label, why);
+		return CKQ_ERR_KEY;
+	}
+	ret = key_from_pem(req->pem, req->pem_len, false, &u.key);
+	if (ret < 0) {
+		snprintf(err, err_len, "%s is not an RSA public key of %d to %d bits in PEM",
+			 label, CKQ_RSA_MIN_BITS, CKQ_RSA_MAX_BITS);
+		return CKQ_ERR_KEY;
+	}
+	snprintf(path, sizeof(path), "%s/users/%s.conf", admin_dir, u.name);
+	if (lstat(path, &st) == 0 && !req->replace) {
+		snprintf(err, err_len, "user %s exists", u.name);
+		res->exists = true;
+		ret = CKQ_ERR_CONFIG;
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/users", admin_dir);
+	if (lstat(path, &st) < 0) {
+		snprintf(err, err_len, "%s does not exist: run 'ckq-admin init' first", path);
+		ret = CKQ_ERR_CONFIG;
+		goto out;
+	}
+	/* A directory made before ckqd's user existed becomes theirs too. */
+	ret = users_dir_give();
+	if (ret < 0) {
+		snprintf(err, err_len, "cannot give %s to ckqd's user", path);
+		goto out;
+	}
+	u.totp_len = TOTP_SECRET_LEN;
+	ret = ckq_random(u.totp, u.totp_len);
+	if (ret < 0) {
+		snprintf(err, err_len, "the system's random generator failed");
+		goto out;
+	}
+	if (totp_format_uri(res->uri, sizeof(res->uri), req->issuer ? req->issuer : "ckq",
+			    u.name, u.totp, u.totp_len) < 0) {
+		snprintf(err, err_len, "the issuer name is too long for the otpauth:// URI");
+		ret = CKQ_ERR_FORMAT;
+		goto out;
+	}
+	/* As OpenSSL writes it: a paste's CRLFs and surrounding text go. */
+	ret = key_to_pem(u.key, false, &pem, &pem_len);
+	if (ret < 0) {
+		snprintf(err, err_len, "cannot encode the key: %s", ckq_strerror(ret));
+		goto out;
+	}
+	/* The key first: a .conf without its .pub would fail ckqd's reload. */
+	snprintf(path, sizeof(path), "%s/users/%s.pub", admin_dir, u.name);
+	ret = write_for_daemon(path, pem, pem_len, 0644);
+	if (ret < 0) {
+		snprintf(err, err_len, "cannot write %s: %s", path, strerror(errno));
+		goto out;
+	}
+	ret = write_user(&u, err, err_len);
+	if (ret < 0)
+		goto out;
+	key_fp_str(u.key->fp, res->fp);
+	res->bits = key_bits(u.key);
+	find_missing_sets(&u, res);
+	res->reloaded = reload_daemon();
+	ret = 0;
+out:
+	free(pem);
+	user_clear(&u);
+	return ret;
+}
+
+static void say_reload(int r)
+{
 	if (r > 0)
 		printf("ckqd reloaded its users\n");
 	else if (r == 0)
@@ -112,43 +335,43 @@ int add_user_main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *key_file = NULL, *ports = NULL, *issuer = "ckq", *name;
-	char path[PATH_MAX], why[CKQ_ERRBUF], fp[CKQ_FP_STRLEN], uri[512], *pem = NULL;
-	struct ckq_user u;
-	struct stat st;
-	bool replace = false;
-	int qr = -1, opt, ret = 1;
-	size_t len = 0;
+	struct add_user_req req = { .issuer = "ckq" };
+	struct add_user_result res;
+	struct cidr allow[CKQ_MAX_ALLOW];
+	const char *key_file = NULL;
+	char why[CKQ_ERRBUF], *pem = NULL;
+	int qr = -1, opt, ret;
+	size_t i, len = 0;
 
-	memset(&u, 0, sizeof(u));
 	while ((opt = getopt_long(argc, argv, "k:p:m:na:e:ri:c:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'k': key_file = optarg; break;
-		case 'p': ports = optarg; break;
+		case 'p': req.ports = optarg; break;
 		case 'm':
-			if (parse_duration(optarg, &u.max_grant) < 0 || !u.max_grant) {
+			if (parse_duration(optarg, &req.max_grant) < 0 || !req.max_grant) {
 				fprintf(stderr, "ckq-admin add-user: --max-grant '%s' is not a duration\n",
 					optarg);
 				return 2;
 			}
 			break;
-		case 'n': u.nat = true; break;
+		case 'n': req.nat = true; break;
 		case 'a':
-			if (allow_parse(optarg, u.allow, CKQ_MAX_ALLOW, &u.nallow) < 0) {
+			if (allow_parse(optarg, allow, CKQ_MAX_ALLOW, &req.nallow) < 0) {
 				fprintf(stderr, "ckq-admin add-user: --allow-from '%s' is not a list of at most %d networks like 10.0.0.0/8,2001:db8::/32\n",
 					optarg, CKQ_MAX_ALLOW);
 				return 2;
 			}
+			req.allow = allow;
 			break;
 		case 'e':
-			if (date_parse(optarg, &u.expires) < 0) {
+			if (date_parse(optarg, &req.expires) < 0) {
 				fprintf(stderr, "ckq-admin add-user: --expires '%s' is not a date like 2027-01-31\n",
 					optarg);
 				return 2;
 			}
 			break;
-		case 'r': replace = true; break;
-		case 'i': issuer = optarg; break;
+		case 'r': req.replace = true; break;
+		case 'i': req.issuer = optarg; break;
 		case 'Q': qr = 1; break;
 		case 'N': qr = 0; break;
 		case 'c': admin_dir = optarg; break;
@@ -156,76 +379,44 @@ int add_user_main(int argc, char *argv[])
 		default: fputs(add_usage, stderr); return 2;
 		}
 	}
-	if (optind + 1 != argc || !key_file || !ports) {
+	if (optind + 1 != argc || !key_file || !req.ports) {
 		fputs(add_usage, stderr);
 		return 2;
 	}
-	name = argv[optind];
-	if (!user_name_valid(name, strlen(name))) {
-		fprintf(stderr, "ckq-admin add-user: '%s' is not a valid name: 1 to %d of A-Z a-z 0-9 . _ -\n",
-			name, CKQ_USER_MAX);
-		return 2;
-	}
-	memcpy(u.name, name, strlen(name) + 1);
-	if (ports_parse(ports, u.ports, CKQ_MAX_PORTS, &u.nports) < 0) {
-		fprintf(stderr, "ckq-admin add-user: --ports '%s' is not a list like tcp/22,udp/53\n",
-			ports);
-		return 2;
-	}
+	req.name = argv[optind];
+	req.key_label = key_file;
 	if (file_read(key_file, false, &pem, &len, why, sizeof(why)) < 0) {
 		fprintf(stderr, "ckq-admin add-user: %s\n", why);
 		return 2;
 	}
-	if (key_from_pem(pem, len, false, &u.key) < 0) {
-		fprintf(stderr, "ckq-admin add-user: %s is not an RSA public key of %d to %d bits in PEM\n",
-			key_file, CKQ_RSA_MIN_BITS, CKQ_RSA_MAX_BITS);
-		ret = 2;
-		goto out;
-	}
-	snprintf(path, sizeof(path), "%s/users/%s.conf", admin_dir, name);
-	if (lstat(path, &st) == 0 && !replace) {
-		fprintf(stderr, "ckq-admin add-user: user %s exists; --replace gives them a new key\n"
-				"and a new TOTP secret\n", name);
-		goto out;
-	}
-	snprintf(path, sizeof(path), "%s/users", admin_dir);
-	if (lstat(path, &st) < 0) {
-		fprintf(stderr, "ckq-admin add-user: %s does not exist: run 'ckq-admin init' first\n",
-			path);
-		goto out;
-	}
-	/* A directory made before ckqd's user existed becomes theirs too. */
-	if (users_dir_give() < 0)
-		goto out;
-	u.totp_len = TOTP_SECRET_LEN;
-	if (ckq_random(u.totp, u.totp_len) < 0)
-		goto out;
-	/* The key first: a .conf without its .pub would fail ckqd's reload. */
-	snprintf(path, sizeof(path), "%s/users/%s.pub", admin_dir, name);
-	if (write_for_daemon(path, pem, len, 0644) < 0) {
-		fprintf(stderr, "ckq-admin: cannot write %s: %s\n", path, strerror(errno));
-		goto out;
-	}
-	if (write_user(&u) < 0)
-		goto out;
-	if (totp_format_uri(uri, sizeof(uri), issuer, name, u.totp, u.totp_len) < 0) {
-		fprintf(stderr, "ckq-admin add-user: the issuer name is too long\n");
-		goto out;
-	}
-	key_fp_str(u.key->fp, fp);
-	printf("registered %s (key %s)\n", name, fp);
-	printf("Enrol this TOTP secret in the user's authenticator app; it is shown only now:\n%s\n",
-	       uri);
-	if (qr == 1 || (qr == -1 && isatty(STDOUT_FILENO)))
-		qr_print(uri);
-	wipe(uri, sizeof(uri));
-	warn_missing_sets(&u);
-	say_reload();
-	ret = 0;
-out:
+	req.pem = pem;
+	req.pem_len = len;
+	ret = admin_add_user(&req, &res, why, sizeof(why));
+	wipe(pem, len);
 	free(pem);
-	user_clear(&u);
-	return ret;
+	if (ret < 0) {
+		fprintf(stderr, "ckq-admin add-user: %s%s\n", why, res.exists ?
+			"; --replace gives them a new key\nand a new TOTP secret" : "");
+		add_user_result_wipe(&res);
+		return ret == CKQ_ERR_FORMAT || ret == CKQ_ERR_KEY || ret == CKQ_ERR_RANGE ? 2 : 1;
+	}
+	printf("registered %s (key %s)\n", req.name, res.fp);
+	printf("Enrol this TOTP secret in the user's authenticator app; it is shown only now:\n%s\n",
+	       res.uri);
+	if (qr == 1 || (qr == -1 && isatty(STDOUT_FILENO)))
+		qr_print(res.uri);
+	add_user_result_wipe(&res);
+	for (i = 0; i < res.nmissing; i++) {
+		char set[GRANT_SETNAME_LEN];
+
+		grant_set_name(set, CKQ_AF_INET, res.missing[i].proto, res.missing[i].port);
+		fprintf(stderr,
+			"warning: there is no ipset %s yet: grants for %s/%u will fail until\n"
+			"         the ruleset creates it and a rule accepts it (see rules/README)\n",
+			set, proto_name(res.missing[i].proto), res.missing[i].port);
+	}
+	say_reload(res.reloaded);
+	return 0;
 }
 
 static const char del_usage[] =
@@ -237,11 +428,59 @@ static const char revoke_usage[] =
 	"Refuses NAME's knocks from now on and closes their open grants, keeping\n"
 	"their record ('ckq-admin list' shows them as revoked).\n";
 
+int admin_retire_user(const char *name, bool remove_it, bool quiet, struct retire_result *res,
+		      char *err, size_t err_len)
+{
+	char path[PATH_MAX], why[CKQ_ERRBUF] = "";
+	struct ckq_user u;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	ret = user_load(admin_dir, name, &u, why, sizeof(why));
+	if (ret < 0) {
+		snprintf(err, err_len, "%s", why[0] ? why : "no such user");
+		return ret == CKQ_ERR_NOENT ? CKQ_ERR_NOUSER : ret;
+	}
+	if (remove_it) {
+		snprintf(path, sizeof(path), "%s/users/%s.conf", admin_dir, name);
+		if (unlink(path) < 0) {
+			snprintf(err, err_len, "cannot remove %s: %s", path, strerror(errno));
+			ret = CKQ_ERR_IO;
+			goto out;
+		}
+		snprintf(path, sizeof(path), "%s/users/%s.pub", admin_dir, name);
+		unlink(path);
+		if (!quiet)
+			printf("removed %s\n", name);
+	} else {
+		u.revoked = true;
+		ret = write_user(&u, err, err_len);
+		if (ret < 0)
+			goto out;
+		if (!quiet)
+			printf("revoked %s\n", name);
+	}
+	/*
+	 * A grant made between this close and ckqd's reload is closed by
+	 * ckqd itself when the reload shows the user gone or revoked.
+	 */
+	res->closed = close_grants(name, NULL, quiet);
+	ret = 0;
+	if (res->closed < 0) {
+		snprintf(err, err_len, "cannot close the grants of %s in the kernel's ipsets", name);
+		ret = CKQ_ERR_IPSET;
+		res->closed = 0;
+	}
+	res->reloaded = reload_daemon();
+out:
+	user_clear(&u);
+	return ret;
+}
+
 static int remove_or_revoke(int argc, char *argv[], bool remove_it)
 {
-	char path[PATH_MAX], why[CKQ_ERRBUF];
-	struct ckq_user u;
-	const char *name;
+	struct retire_result res;
+	char why[CKQ_ERRBUF];
 	int i, ret = 1;
 
 	i = admin_getopt(argc, argv, remove_it ? del_usage : revoke_usage, &ret);
@@ -251,36 +490,13 @@ static int remove_or_revoke(int argc, char *argv[], bool remove_it)
 		fputs(remove_it ? del_usage : revoke_usage, stderr);
 		return 2;
 	}
-	name = argv[i];
-	if (user_load(admin_dir, name, &u, why, sizeof(why)) < 0) {
-		fprintf(stderr, "ckq-admin: %s\n",
-			why[0] ? why : "no such user");
+	ret = admin_retire_user(argv[i], remove_it, false, &res, why, sizeof(why));
+	if (ret < 0 && ret != CKQ_ERR_IPSET) {
+		fprintf(stderr, "ckq-admin: %s\n", why);
 		return 1;
 	}
-	if (remove_it) {
-		snprintf(path, sizeof(path), "%s/users/%s.conf", admin_dir, name);
-		if (unlink(path) < 0) {
-			fprintf(stderr, "ckq-admin: cannot remove %s: %s\n", path, strerror(errno));
-			goto out;
-		}
-		snprintf(path, sizeof(path), "%s/users/%s.pub", admin_dir, name);
-		unlink(path);
-		printf("removed %s\n", name);
-	} else {
-		u.revoked = true;
-		if (write_user(&u) < 0)
-			goto out;
-		printf("revoked %s\n", name);
-	}
-	/*
-	 * A grant made between this close and ckqd's reload is closed by
-	 * ckqd itself when the reload shows the user gone or revoked.
-	 */
-	ret = close_grants(name, NULL, false) < 0 ? 1 : 0;
-	say_reload();
-out:
-	user_clear(&u);
-	return ret;
+	say_reload(res.reloaded);
+	return ret < 0 ? 1 : 0;
 }
 
 int del_user_main(int argc, char *argv[])

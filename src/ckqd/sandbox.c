@@ -318,6 +318,8 @@ static int load_filter(char *err, size_t err_len)
 					  .datum_a = CLONE_THREAD, .datum_b = CLONE_THREAD } } },
 		{ SCMP_SYS(set_robust_list), 0, { { 0 } } },
 		{ SCMP_SYS(rseq), 0, { { 0 } } },
+		/* pthread_getattr_np(), which ASan calls in each new thread. */
+		{ SCMP_SYS(sched_getaffinity), 0, { { 0 } } },
 		/* OpenSSL reseeds its DRBG; glibc and OpenSSL take locks. */
 		{ SCMP_SYS(getrandom), 0, { { 0 } } },
 		{ SCMP_SYS(futex), 0, { { 0 } } },
