@@ -207,24 +207,36 @@ int conf_load(const char *dir, struct ckqd_conf *c, char *err, size_t err_len)
 	return ret;
 }
 
+/*
+ * The next item of a list separated by commas and spaces, copied into item.
+ * 1 with an item, 0 at the end, CKQ_ERR_FORMAT when one does not fit.
+ */
+static int list_next(const char **s, char *item, size_t size)
+{
+	size_t i;
+
+	while (**s == ' ' || **s == ',')
+		(*s)++;
+	if (!**s)
+		return 0;
+	for (i = 0; (*s)[i] && (*s)[i] != ',' && (*s)[i] != ' '; i++)
+		if (i + 1 >= size)
+			return CKQ_ERR_FORMAT;
+	memcpy(item, *s, i);
+	item[i] = '\0';
+	*s += i;
+	return 1;
+}
+
 int ports_parse(const char *s, struct port_spec *ports, size_t max, size_t *n)
 {
 	struct port_spec one;
 	char item[16];
-	size_t i, j;
+	size_t j;
+	int r;
 
 	*n = 0;
-	while (*s) {
-		while (*s == ' ' || *s == ',')
-			s++;
-		if (!*s)
-			break;
-		for (i = 0; s[i] && s[i] != ',' && s[i] != ' '; i++)
-			if (i + 1 >= sizeof(item))
-				return CKQ_ERR_FORMAT;
-		memcpy(item, s, i);
-		item[i] = '\0';
-		s += i;
+	while ((r = list_next(&s, item, sizeof(item))) > 0) {
 		if (portspec_parse(item, &one.proto, &one.port) < 0)
 			return CKQ_ERR_FORMAT;
 		for (j = 0; j < *n; j++)
@@ -236,7 +248,7 @@ int ports_parse(const char *s, struct port_spec *ports, size_t max, size_t *n)
 			return CKQ_ERR_RANGE;
 		ports[(*n)++] = one;
 	}
-	return *n ? 0 : CKQ_ERR_FORMAT;
+	return r < 0 || !*n ? CKQ_ERR_FORMAT : 0;
 }
 
 int ports_format(const struct port_spec *ports, size_t n, char *out, size_t out_len)
@@ -281,27 +293,17 @@ bool user_source_ok(const struct ckq_user *u, const struct ckq_addr *src)
 int allow_parse(const char *s, struct cidr *allow, size_t max, size_t *n)
 {
 	char item[CKQ_ADDR_STRLEN + 8];
-	size_t i;
+	int r;
 
 	*n = 0;
-	while (*s) {
-		while (*s == ' ' || *s == ',')
-			s++;
-		if (!*s)
-			break;
-		for (i = 0; s[i] && s[i] != ',' && s[i] != ' '; i++)
-			if (i + 1 >= sizeof(item))
-				return CKQ_ERR_FORMAT;
-		memcpy(item, s, i);
-		item[i] = '\0';
-		s += i;
+	while ((r = list_next(&s, item, sizeof(item))) > 0) {
 		if (*n >= max)
 			return CKQ_ERR_RANGE;
 		if (cidr_parse(item, &allow[*n]) < 0)
 			return CKQ_ERR_FORMAT;
 		(*n)++;
 	}
-	return *n ? 0 : CKQ_ERR_FORMAT;
+	return r < 0 || !*n ? CKQ_ERR_FORMAT : 0;
 }
 
 int date_parse(const char *s, uint64_t *end)

@@ -16,14 +16,7 @@
 
 #include "crypto.h"
 #include "err.h"
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) { \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			abort(); \
-		} \
-	} while (0)
+#include "fuzz.h"
 
 /* Real key files are a few KiB; beyond this OpenSSL only spends time. */
 #define FUZZ_PEM_MAX (16 * 1024)

@@ -12,14 +12,7 @@
 
 #include "err.h"
 #include "pkt.h"
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) { \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			abort(); \
-		} \
-	} while (0)
+#include "fuzz.h"
 
 static uint8_t rebuilt[PKT_MAX_LEN];
 

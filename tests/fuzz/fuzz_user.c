@@ -14,40 +14,7 @@
 #include "crypto.h"
 #include "err.h"
 #include "totp.h"
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) { \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			abort(); \
-		} \
-	} while (0)
-
-#define FNAME "fuzz.conf"
-
-static size_t count_lines(const char *text, size_t len)
-{
-	size_t n = 1, i;
-
-	for (i = 0; i < len; i++)
-		n += text[i] == '\n';
-	return n;
-}
-
-/* Every message starts with the file name, and its line number is real. */
-static void check_err(const char *err, size_t lines)
-{
-	static const char prefix[] = FNAME " line ";
-	unsigned long line;
-	char *end;
-
-	CHECK(memchr(err, '\0', CKQ_ERRBUF) != NULL);
-	CHECK(!strncmp(err, FNAME, strlen(FNAME)) && strlen(err) > strlen(FNAME));
-	if (strncmp(err, prefix, sizeof(prefix) - 1))
-		return;
-	line = strtoul(err + sizeof(prefix) - 1, &end, 10);
-	CHECK(*end == ':' && line >= 1 && line <= lines);
-}
+#include "fuzz.h"
 
 static void check_user(const struct ckq_user *u)
 {
