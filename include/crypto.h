@@ -66,6 +66,8 @@ int sha256_parts(const struct span *parts, size_t nparts, uint8_t out[CKQ_HASH_L
 int mac1_compute(const uint8_t key[CKQ_HASH_LEN], const uint8_t *msg, size_t len,
 		 uint8_t out[CKQ_MAC1_LEN]);
 bool ct_equal(const void *a, const void *b, size_t n);
+/* Frees what this thread keeps keyed for the pre-check; call before it ends. */
+void crypto_thread_done(void);
 void wipe(void *p, size_t n);
 
 /* Counters of private- and public-key operations, for the benchmarks. */

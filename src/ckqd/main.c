@@ -277,6 +277,7 @@ static void *worker_main(void *arg)
 		d->failed = true;
 		want_exit = 1;
 	}
+	crypto_thread_done();
 	return NULL;
 }
 

@@ -73,11 +73,19 @@ out:
  * is fetched and keyed once per thread and key, then each datagram costs
  * the hash itself.
  */
+static _Thread_local EVP_MAC_CTX *keyed;
+static _Thread_local uint8_t keyed_with[CKQ_HASH_LEN];
+
+void crypto_thread_done(void)
+{
+	EVP_MAC_CTX_free(keyed);
+	keyed = NULL;
+	wipe(keyed_with, sizeof(keyed_with));
+}
+
 int mac1_compute(const uint8_t key[CKQ_HASH_LEN], const uint8_t *msg, size_t len,
 		 uint8_t out[CKQ_MAC1_LEN])
 {
-	static _Thread_local EVP_MAC_CTX *keyed;
-	static _Thread_local uint8_t keyed_with[CKQ_HASH_LEN];
 	uint8_t full[CKQ_HASH_LEN];
 	EVP_MAC_CTX *ctx;
 	size_t n = 0;
