@@ -32,7 +32,7 @@ install_deps() {
 		libipset-dev libqrencode-dev libseccomp-dev libcap-dev libmicrohttpd-dev \
 		iproute2 iptables ipset kmod oathtool faketime tcpdump fail2ban groff-base \
 		netcat-openbsd python3 clang libclang-rt-14-dev systemd valgrind openssh-server openssh-client \
-		chromium >/dev/null
+		chromium fwknop-server fwknop-client hyperfine >/dev/null
 	local rc=$?
 	[ -z "$policy" ] || rm -f "$policy"
 	[ "$rc" = 0 ] || die "apt-get install failed"

@@ -62,6 +62,9 @@ check_build() {
 }
 
 check_build build --enable-werror
+# Benchmarks are not tests: this only checks that the suite runs.
+step "bench/run.sh --quick (smoke: figures are not judged)" env CKQ_BUILDDIR="$top/build" \
+	CKQ_BENCH_RESULTS="$top/build/bench-results.json" bash "$top/bench/run.sh" --quick
 # The whole suite again with ASan and UBSan: any report fails its test.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	check_build build-asan --enable-werror --enable-sanitizers
