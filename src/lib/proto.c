@@ -215,6 +215,41 @@ out:
 	return ret;
 }
 
+/*
+ * The length fields of a message 1 or 3, checked as proto_request_open and
+ * open_frame check them and with their codes, so that junk which does not
+ * follow the layout costs no HMAC. A message 3's minimum is the part of
+ * its body that proto_response_open reads before the signature.
+ */
+static int precheck_layout(const struct ckq_key *server, int type, const uint8_t *msg,
+			   size_t len)
+{
+	struct cur c = cur_init(msg, len - CKQ_MAC1_LEN);
+	uint16_t ek_len, ct_len;
+	size_t ct_min;
+
+	cur_take(&c, CKQ_HDR_LEN);
+	if (type == CKQ_MSG_REQUEST) {
+		ek_len = cur_u16(&c);
+		cur_take(&c, ek_len);
+		if (c.err)
+			return CKQ_ERR_TRUNCATED;
+		if (ek_len != server->size)
+			return CKQ_ERR_FORMAT;
+		ct_min = CKQ_TAG_LEN + BODY1_FIXED + 1;
+	} else {
+		cur_take(&c, CKQ_SID_LEN);
+		ct_min = CKQ_TAG_LEN + CKQ_NONCE_LEN + 2;
+	}
+	ct_len = cur_u16(&c);
+	cur_take(&c, ct_len);
+	if (c.err)
+		return CKQ_ERR_TRUNCATED;
+	if (cur_left(&c) != 0 || ct_len < ct_min)
+		return CKQ_ERR_FORMAT;
+	return 0;
+}
+
 int proto_precheck(const struct ckq_key *server, const uint8_t *msg, size_t len)
 {
 	struct cur c = cur_init(msg, len);
@@ -228,6 +263,9 @@ int proto_precheck(const struct ckq_key *server, const uint8_t *msg, size_t len)
 		return type;
 	if (type != CKQ_MSG_REQUEST && type != CKQ_MSG_RESPONSE)
 		return CKQ_ERR_TYPE;
+	ret = precheck_layout(server, type, msg, len);
+	if (ret < 0)
+		return ret;
 	ret = mac1_compute(server->mac1_key, msg, len - CKQ_MAC1_LEN, mac);
 	if (ret < 0)
 		return ret;

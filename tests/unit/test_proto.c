@@ -50,6 +50,17 @@ static void remac(const struct ckq_key *server, uint8_t *msg, size_t len)
 		bail_out("mac1_compute");
 }
 
+static void put_u16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static uint16_t get_u16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
 static struct ckq_request make_req(const char *user, const char *addr, uint8_t request,
 				   uint8_t proto, uint16_t port)
 {
@@ -196,6 +207,8 @@ static void test_large_keys(void)
 	/* Mixed sizes: the size fields, not an assumption, carry the lengths. */
 	exchange(s4, alice, &req, &res, &r, "4096-bit server, 2048-bit client");
 	exchange(srv, c4, &req, &res, &r, "2048-bit server, 4096-bit client");
+	is_int(proto_precheck(s4, ra.m1, ra.l1), CKQ_ERR_FORMAT,
+	       "a message 1 for a 2048-bit server at a 4096-bit one: ek_len refused");
 	key_free(s4);
 	key_free(c4);
 }
@@ -259,12 +272,15 @@ static void test_extensions(void)
 	memcpy(buf, ra.m1, ra.l1);
 	buf[ra.l1] = 0;
 	remac(srv, buf, ra.l1 + 1);
-	is_int(proto_precheck(srv, buf, ra.l1 + 1), CKQ_MSG_REQUEST, "message 1 + 1 byte, re-mac'd: precheck");
+	is_int(proto_precheck(srv, buf, ra.l1 + 1), CKQ_ERR_FORMAT,
+	       "message 1 + 1 byte, re-mac'd: precheck refuses the layout");
 	is_int(proto_request_open(srv, buf, ra.l1 + 1, &m), CKQ_ERR_FORMAT,
 	       "message 1 + 1 byte: request_open refuses");
 	memcpy(buf, ra.m3, ra.l3);
 	buf[ra.l3] = 0;
 	remac(srv, buf, ra.l3 + 1);
+	is_int(proto_precheck(srv, buf, ra.l3 + 1), CKQ_ERR_FORMAT,
+	       "message 3 + 1 byte, re-mac'd: precheck refuses the layout");
 	is_int(proto_response_open(srv, alice, &ra.ss, buf, ra.l3 + 1), CKQ_ERR_FORMAT,
 	       "message 3 + 1 byte: response_open refuses");
 	memcpy(buf, ra.m2, ra.l2);
@@ -284,24 +300,36 @@ static void test_extensions(void)
 static void test_flips_msg1(void)
 {
 	static uint8_t buf[CKQ_MSG_MAX];
+	const size_t ct_at = CKQ_HDR_LEN + 2 + srv->size, end = ra.l1 - CKQ_MAC1_LEN;
 	struct ckq_msg1 m;
 	size_t bit, i;
-	int pre = 0, open = 0, mac = 0;
+	int pre = 0, open = 0, mac = 0, lens = 0;
 
 	memcpy(buf, ra.m1, ra.l1);
 	for (bit = 0; bit < ra.l1 * 8; bit++) {
-		int rc;
+		size_t at = bit / 8;
+		int rc, want = CKQ_ERR_MAC;
 
 		flip(buf, bit);
+		/* A length field flipped: too long runs off the end, else a mismatch. */
+		if (at == CKQ_HDR_LEN || at == CKQ_HDR_LEN + 1)
+			want = CKQ_HDR_LEN + 2 + (size_t)get_u16(buf + CKQ_HDR_LEN) > end ?
+			       CKQ_ERR_TRUNCATED : CKQ_ERR_FORMAT;
+		else if (at == ct_at || at == ct_at + 1)
+			want = get_u16(buf + ct_at) > get_u16(ra.m1 + ct_at) ?
+			       CKQ_ERR_TRUNCATED : CKQ_ERR_FORMAT;
 		rc = proto_precheck(srv, buf, ra.l1);
 		if (rc >= 0)
 			pre++;
-		if (bit >= CKQ_HDR_LEN * 8 && rc != CKQ_ERR_MAC)
+		if (bit >= CKQ_HDR_LEN * 8 && rc != want)
 			mac++;
+		if (want != CKQ_ERR_MAC && rc == want)
+			lens++;
 		flip(buf, bit);
 	}
 	is_int(pre, 0, "every single-bit flip of message 1 fails precheck (%zu bits)", ra.l1 * 8);
-	is_int(mac, 0, "past the header, each of them with CKQ_ERR_MAC");
+	is_int(mac, 0, "past the header, each with the layout's code or CKQ_ERR_MAC");
+	is_int(lens, 32, "the 32 bits of ek_len and ct_len are refused by the layout");
 
 	/* Past mac1: an attacker who knows the server's public key. */
 	for (i = 0; i < ra.l1 - CKQ_MAC1_LEN; i++) {
@@ -427,15 +455,28 @@ static void test_wrong_direction(void)
 	t = ra.cs0;
 	is_int(proto_challenge_open(srv, &t, buf, ra.l4), CKQ_ERR_DECRYPT,
 	       "a result retyped as a challenge is refused");
+	/*
+	 * Retyped, with the length fields rewritten to the other layout: a
+	 * response is too short to hold a request's body, and a request laid
+	 * out as a response passes the pre-check but not the AEAD.
+	 */
 	memcpy(buf, ra.m3, ra.l3);
 	buf[5] = CKQ_MSG_REQUEST;
+	put_u16(buf + CKQ_HDR_LEN, (uint16_t)srv->size);
+	put_u16(buf + CKQ_HDR_LEN + 2 + srv->size,
+		(uint16_t)(ra.l3 - CKQ_MAC1_LEN - (CKQ_HDR_LEN + 4 + srv->size)));
 	remac(srv, buf, ra.l3);
-	is_int(proto_precheck(srv, buf, ra.l3), CKQ_MSG_REQUEST, "a response retyped as a request, re-mac'd");
-	ok(proto_request_open(srv, buf, ra.l3, &m) < 0, "is refused by request_open");
+	is_int(proto_precheck(srv, buf, ra.l3), CKQ_ERR_FORMAT,
+	       "a response retyped and laid out as a request, re-mac'd: precheck refuses");
+	is_int(proto_request_open(srv, buf, ra.l3, &m), CKQ_ERR_FORMAT,
+	       "and so does request_open");
 	memcpy(buf, ra.m1, ra.l1);
 	buf[5] = CKQ_MSG_RESPONSE;
+	put_u16(buf + CKQ_HDR_LEN + CKQ_SID_LEN,
+		(uint16_t)(ra.l1 - CKQ_MAC1_LEN - (CKQ_HDR_LEN + CKQ_SID_LEN + 2)));
 	remac(srv, buf, ra.l1);
-	is_int(proto_precheck(srv, buf, ra.l1), CKQ_MSG_RESPONSE, "a request retyped as a response, re-mac'd");
+	is_int(proto_precheck(srv, buf, ra.l1), CKQ_MSG_RESPONSE,
+	       "a request retyped and laid out as a response, re-mac'd: precheck passes");
 	ok(proto_response_open(srv, alice, &ra.ss, buf, ra.l1) < 0, "is refused by response_open");
 	memcpy(buf, ra.m3, ra.l3);
 	buf[5] = CKQ_MSG_RESULT;
@@ -603,6 +644,164 @@ static void test_headers(void)
 		is_int(proto_result_open(srv, &ra.cs, buf, ra.l4, &res), cases[i].want,
 		       "message 4, %s: result_open", cases[i].what);
 	}
+}
+
+/*
+ * The pre-check's layout check: the length fields must account for the
+ * datagram exactly, and are checked before, not after, the HMAC.
+ */
+static void test_precheck_layout(void)
+{
+	static uint8_t buf[CKQ_MSG_MAX];
+	const size_t ek_at = CKQ_HDR_LEN, ct_at = CKQ_HDR_LEN + 2 + srv->size;
+	const size_t ct3_at = CKQ_HDR_LEN + CKQ_SID_LEN;
+	const uint16_t ct1 = get_u16(ra.m1 + ct_at), ct3 = get_u16(ra.m3 + ct3_at);
+	const size_t ct1_min = CKQ_TAG_LEN + 56 + 1, ct3_min = CKQ_TAG_LEN + CKQ_NONCE_LEN + 2;
+	struct ckq_msg1 m;
+	size_t n, len;
+	int bad;
+
+	is_int(proto_precheck(srv, ra.m1, ra.l1), CKQ_MSG_REQUEST, "layout: valid message 1 passes");
+	is_int(proto_precheck(srv, ra.m3, ra.l3), CKQ_MSG_RESPONSE, "layout: valid message 3 passes");
+	is_int(ct1, ra.l1 - CKQ_MAC1_LEN - ct_at - 2, "message 1's ct_len as laid out");
+	is_int(ct3, ra.l3 - CKQ_MAC1_LEN - ct3_at - 2, "message 3's ct_len as laid out");
+
+	/* Message 1, re-mac'd each time: only the layout can refuse it. */
+#define M1_IS(what, want) do {							\
+	remac(srv, buf, len);							\
+	is_int(proto_precheck(srv, buf, len), (want), "message 1, %s: precheck", (what)); \
+	is_int(proto_request_open(srv, buf, len, &m), (want),			\
+	       "message 1, %s: request_open agrees", (what));			\
+} while (0)
+	len = ra.l1;
+	memcpy(buf, ra.m1, len);
+	put_u16(buf + ek_at, (uint16_t)(srv->size + 1));
+	M1_IS("ek_len one too long", CKQ_ERR_FORMAT);
+	memcpy(buf, ra.m1, len);
+	put_u16(buf + ek_at, (uint16_t)(srv->size - 1));
+	M1_IS("ek_len one too short", CKQ_ERR_FORMAT);
+	memcpy(buf, ra.m1, len);
+	put_u16(buf + ek_at, (uint16_t)(len - CKQ_MAC1_LEN - ek_at - 2 + 1));
+	M1_IS("ek_len past the end", CKQ_ERR_TRUNCATED);
+	memcpy(buf, ra.m1, len);
+	put_u16(buf + ct_at, (uint16_t)(ct1 + 1));
+	M1_IS("ct_len one too long", CKQ_ERR_TRUNCATED);
+	memcpy(buf, ra.m1, len);
+	put_u16(buf + ct_at, (uint16_t)(ct1 - 1));
+	M1_IS("ct_len one too short", CKQ_ERR_FORMAT);
+	len = ra.l1 - 1;
+	memcpy(buf, ra.m1, len);
+	M1_IS("one byte cut", CKQ_ERR_TRUNCATED);
+	len = ra.l1 + 1;
+	memcpy(buf, ra.m1, ra.l1);
+	buf[ra.l1] = 0;
+	M1_IS("one byte added", CKQ_ERR_FORMAT);
+	len = ct_at + 2 + ct1_min - 1 + CKQ_MAC1_LEN;
+	memcpy(buf, ra.m1, len);
+	put_u16(buf + ct_at, (uint16_t)(ct1_min - 1));
+	M1_IS("ct_len one under the shortest body", CKQ_ERR_FORMAT);
+	len = ct_at + 2 + ct1_min + CKQ_MAC1_LEN;
+	memcpy(buf, ra.m1, len);
+	put_u16(buf + ct_at, (uint16_t)ct1_min);
+	remac(srv, buf, len);
+	is_int(proto_precheck(srv, buf, len), CKQ_MSG_REQUEST,
+	       "message 1 with the shortest body request_open reads: precheck passes");
+	len = ra.l1 - 1;
+	memcpy(buf, ra.m1, len);
+	put_u16(buf + ct_at, (uint16_t)(ct1 - 1));
+	remac(srv, buf, len);
+	is_int(proto_precheck(srv, buf, len), CKQ_MSG_REQUEST,
+	       "message 1 one byte cut, ct_len to match: precheck passes");
+	is_int(proto_request_open(srv, buf, len, &m), CKQ_ERR_DECRYPT, "and the AEAD refuses it");
+#undef M1_IS
+
+	/* Message 3: ct_len must cover all but the header, sid, itself and mac1. */
+#define M3_IS(what, want) do {							\
+	remac(srv, buf, len);							\
+	is_int(proto_precheck(srv, buf, len), (want), "message 3, %s: precheck", (what)); \
+} while (0)
+	len = ra.l3;
+	memcpy(buf, ra.m3, len);
+	put_u16(buf + ct3_at, (uint16_t)(ct3 + 1));
+	M3_IS("ct_len one too long", CKQ_ERR_TRUNCATED);
+	is_int(proto_response_open(srv, alice, &ra.ss, buf, len), CKQ_ERR_TRUNCATED,
+	       "message 3, ct_len one too long: response_open agrees");
+	memcpy(buf, ra.m3, len);
+	put_u16(buf + ct3_at, (uint16_t)(ct3 - 1));
+	M3_IS("ct_len one too short", CKQ_ERR_FORMAT);
+	is_int(proto_response_open(srv, alice, &ra.ss, buf, len), CKQ_ERR_FORMAT,
+	       "message 3, ct_len one too short: response_open agrees");
+	memcpy(buf, ra.m3, len);
+	put_u16(buf + ct3_at, 0xffff);
+	M3_IS("ct_len 65535", CKQ_ERR_TRUNCATED);
+	len = ra.l3 - 1;
+	memcpy(buf, ra.m3, len);
+	M3_IS("one byte cut", CKQ_ERR_TRUNCATED);
+	is_int(proto_response_open(srv, alice, &ra.ss, buf, len), CKQ_ERR_TRUNCATED,
+	       "message 3, one byte cut: response_open agrees");
+	len = ct3_at + CKQ_MAC1_LEN;
+	memcpy(buf, ra.m3, len);
+	M3_IS("no ct_len at all", CKQ_ERR_TRUNCATED);
+	/* Under the minimum only the AEAD would tell response_open, hence no agreement. */
+	len = ct3_at + 2 + ct3_min - 1 + CKQ_MAC1_LEN;
+	memcpy(buf, ra.m3, len);
+	put_u16(buf + ct3_at, (uint16_t)(ct3_min - 1));
+	M3_IS("ct_len one under tag, N_S and sig_len", CKQ_ERR_FORMAT);
+	len = ct3_at + 2 + CKQ_TAG_LEN + CKQ_MAC1_LEN;
+	memcpy(buf, ra.m3, len);
+	put_u16(buf + ct3_at, CKQ_TAG_LEN);
+	M3_IS("an empty body", CKQ_ERR_FORMAT);
+	len = ct3_at + 2 + ct3_min + CKQ_MAC1_LEN;
+	memcpy(buf, ra.m3, len);
+	put_u16(buf + ct3_at, (uint16_t)ct3_min);
+	M3_IS("the shortest body response_open reads", CKQ_MSG_RESPONSE);
+#undef M3_IS
+
+	/*
+	 * Refused before the HMAC: with a wrong layout and a wrong mac1 the
+	 * answer is the layout's, with a right layout and a wrong mac1 it is
+	 * CKQ_ERR_MAC.
+	 */
+	memcpy(buf, ra.m1, ra.l1);
+	buf[ra.l1 - 1] ^= 1;
+	is_int(proto_precheck(srv, buf, ra.l1), CKQ_ERR_MAC, "message 1, right layout, wrong mac1: CKQ_ERR_MAC");
+	put_u16(buf + ek_at, (uint16_t)(srv->size + 1));
+	is_int(proto_precheck(srv, buf, ra.l1), CKQ_ERR_FORMAT,
+	       "message 1, wrong ek_len and wrong mac1: CKQ_ERR_FORMAT, not CKQ_ERR_MAC");
+	memcpy(buf, ra.m1, ra.l1);
+	put_u16(buf + ct_at, (uint16_t)(ct1 - 1));
+	is_int(proto_precheck(srv_b, buf, ra.l1), CKQ_ERR_FORMAT,
+	       "message 1, wrong ct_len, at the wrong server: CKQ_ERR_FORMAT");
+	memcpy(buf, ra.m3, ra.l3);
+	buf[ra.l3 - 1] ^= 1;
+	is_int(proto_precheck(srv, buf, ra.l3), CKQ_ERR_MAC, "message 3, right layout, wrong mac1: CKQ_ERR_MAC");
+	put_u16(buf + ct3_at, (uint16_t)(ct3 + 1));
+	is_int(proto_precheck(srv, buf, ra.l3), CKQ_ERR_TRUNCATED,
+	       "message 3, wrong ct_len and wrong mac1: CKQ_ERR_TRUNCATED, not CKQ_ERR_MAC");
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, ra.m1, CKQ_HDR_LEN);
+	is_int(proto_precheck(srv, buf, 600), CKQ_ERR_FORMAT,
+	       "a valid header and 592 zero bytes: CKQ_ERR_FORMAT");
+
+	/* Every truncation of either message, re-mac'd: the layout says TRUNCATED. */
+	bad = 0;
+	for (n = CKQ_HDR_LEN + CKQ_MAC1_LEN; n < ra.l1; n++) {
+		memcpy(buf, ra.m1, n);
+		remac(srv, buf, n);
+		if (proto_precheck(srv, buf, n) != CKQ_ERR_TRUNCATED ||
+		    proto_request_open(srv, buf, n, &m) != CKQ_ERR_TRUNCATED)
+			bad++;
+	}
+	is_int(bad, 0, "every re-mac'd truncation of message 1: TRUNCATED, as request_open says");
+	bad = 0;
+	for (n = CKQ_HDR_LEN + CKQ_MAC1_LEN; n < ra.l3; n++) {
+		memcpy(buf, ra.m3, n);
+		remac(srv, buf, n);
+		if (proto_precheck(srv, buf, n) != CKQ_ERR_TRUNCATED ||
+		    proto_response_open(srv, alice, &ra.ss, buf, n) != CKQ_ERR_TRUNCATED)
+			bad++;
+	}
+	is_int(bad, 0, "every re-mac'd truncation of message 3: TRUNCATED, as response_open says");
 }
 
 #define STATS_IS(what, dp, du) do {						\
@@ -825,6 +1024,7 @@ int main(void)
 	test_nonces();
 	test_build_refusals();
 	test_headers();
+	test_precheck_layout();
 	test_costs();
 	test_golden();
 	test_challenge_forgery_keeps_session();
