@@ -24,8 +24,8 @@ static const char check_usage[] =
 	"Checks what ckqd needs, and says what is wrong, one line each: ckqd.conf,\n"
 	"the server key pair, every user's files and who may read them, an ipset\n"
 	"used by a firewall rule for every port of every user, ckqd bound to its\n"
-	"queue, and a rule (read from nftables, as iptables-nft loads it) sending\n"
-	"the knock port to that queue, and not letting knocks bypass it.\n"
+	"queues, and a rule (read from nftables, as iptables-nft loads it) sending\n"
+	"the knock port to exactly those queues, and not letting knocks bypass it.\n"
 	"Exits 0 when all is well, 1 otherwise.\n";
 
 static unsigned int problems;
@@ -273,22 +273,51 @@ static ino_t netns_of(const char *pid)
 	return stat(path, &st) == 0 ? st.st_ino : 0;
 }
 
+/* "queue 3", or "queues 0 to 3": n queues from first. */
+static const char *queues_str(char *buf, size_t len, uint32_t first, uint32_t n)
+{
+	if (n == 1)
+		snprintf(buf, len, "queue %u", first);
+	else
+		snprintf(buf, len, "queues %u to %u", first, first + n - 1);
+	return buf;
+}
+
+/* The NFQUEUE options (or nft queue statement) that send to n queues from first. */
+static const char *queue_opts(char *buf, size_t len, bool iptables, uint32_t first, uint32_t n)
+{
+	if (iptables && n == 1)
+		snprintf(buf, len, "--queue-num %u", first);
+	else if (iptables)
+		snprintf(buf, len, "--queue-balance %u:%u", first, first + n - 1);
+	else if (n == 1)
+		snprintf(buf, len, "queue num %u", first);
+	else
+		snprintf(buf, len, "queue num %u-%u", first, first + n - 1);
+	return buf;
+}
+
+#define MAX_QUEUES 64	/* the most ckqd.conf allows */
+
 /*
  * The kernel lists each bound queue in nfnetlink_queue, in the network
  * namespace of the reader: ckqd's, through its /proc directory.
  */
 static void check_bound(const struct ckqd_conf *conf, long *pid_out)
 {
-	char path[64], line[256], pid_s[24];
+	char path[64], line[256], pid_s[24], ours[40];
+	bool bound[MAX_QUEUES] = { false };
+	unsigned int n = conf->queues < MAX_QUEUES ? conf->queues : MAX_QUEUES, i, missing = 0,
+		     first = 0;
 	long pid = daemon_pid();
-	bool bound = false;
 	int lines = 0;
 	FILE *f;
 
 	*pid_out = pid;
+	queues_str(ours, sizeof(ours), conf->queue, n);
 	if (!pid) {
-		say("error", "ckqd is not running: nothing reads queue %u, so every knock is "
-		    "dropped unanswered (start ckqd)", conf->queue);
+		say("error", "ckqd is not running: nothing reads %s, so every knock is "
+		    "dropped unanswered (start ckqd)", ours);
 		return;
 	}
 	snprintf(pid_s, sizeof(pid_s), "%ld", pid);
@@ -302,15 +331,26 @@ static void check_bound(const struct ckqd_conf *conf, long *pid_out)
 		    pid, path, strerror(errno));
 		return;
 	}
-	while (!bound && lines++ < 65536 && fgets(line, sizeof(line), f)) {
+	while (lines++ < 65536 && fgets(line, sizeof(line), f)) {
 		unsigned int num;
 
-		bound = sscanf(line, "%u", &num) == 1 && num == conf->queue;
+		if (sscanf(line, "%u", &num) == 1 && num >= conf->queue && num - conf->queue < n)
+			bound[num - conf->queue] = true;
 	}
 	fclose(f);
-	if (!bound)
-		say("error", "ckqd (pid %ld) runs, but queue %u is not bound (is queue in ckqd.conf "
-		    "changed since it started? restart it)", pid, conf->queue);
+	for (i = n; i-- > 0;)
+		if (!bound[i]) {
+			missing++;
+			first = conf->queue + i;
+		}
+	if (missing == n)
+		say("error", "ckqd (pid %ld) runs, but %s %s not bound (are queue or queues in "
+		    "ckqd.conf changed since it started? restart it)", pid, ours,
+		    n == 1 ? "is" : "are");
+	else if (missing)
+		say("error", "ckqd (pid %ld) runs, but %u of its %s %s not bound, queue %u first "
+		    "(are queue or queues in ckqd.conf changed since it started? restart it)",
+		    pid, missing, ours, missing == 1 ? "is" : "are", first);
 }
 
 static bool family_v4(uint8_t f)
@@ -347,14 +387,81 @@ static bool legacy_tables(const char *file)
 
 #define MAX_RULES 32
 
+/*
+ * The rule against ckqd's queues: an error when it sends knocks to a queue
+ * ckqd does not read, a warning when it leaves some of ckqd's unused.
+ * Returns whether any of its knocks reach ckqd.
+ */
+static bool check_range(const struct ckqd_conf *conf, const struct nftrules_queue *x,
+			const char *rule)
+{
+	uint32_t a = x->num, b = a + x->total - 1, c = conf->queue, d = c + conf->queues - 1;
+	uint32_t lo = a > c ? a : c, hi = b < d ? b : d, shared = lo <= hi ? hi - lo + 1 : 0;
+	char theirs[40], ours[40], want[40], conf_fix[64] = "", cure[160];
+	const char *keys = conf->queues == 1 ? "queue" : "queue and queues";
+
+	queues_str(theirs, sizeof(theirs), a, x->total);
+	queues_str(ours, sizeof(ours), c, conf->queues);
+	queue_opts(want, sizeof(want), x->iptables, c, conf->queues);
+	/* The other way round: ckqd reads what the rule sends, if ckqd.conf allows it. */
+	if (x->total <= MAX_QUEUES && a == c)
+		snprintf(conf_fix, sizeof(conf_fix), ", or queues = %u in ckqd.conf", x->total);
+	else if (x->total <= MAX_QUEUES && x->total == conf->queues)
+		snprintf(conf_fix, sizeof(conf_fix), ", or queue = %u in ckqd.conf", a);
+	else if (x->total <= MAX_QUEUES)
+		snprintf(conf_fix, sizeof(conf_fix), ", or queue = %u and queues = %u in ckqd.conf",
+			 a, x->total);
+	snprintf(cure, sizeof(cure), "(make the rule %s%s)", want, conf_fix);
+
+	if (shared < x->total) {
+		uint32_t lost = x->total - shared;
+		/* Unless it bypasses, the kernel drops what it queues where no one reads. */
+		const char *fate =
+			x->bypass ? "let through unread (bypass), never answered by ckqd" :
+			lost == 1 ? "dropped by the kernel, as nothing reads it" :
+				    "dropped by the kernel, as nothing reads them";
+		char below[40] = "", above[40] = "";
+
+		if (!shared) {
+			say("error", "the rule in %s sends udp/%u to %s, but ckqd reads %s (%s in "
+			    "ckqd.conf): every knock is %s %s", rule, conf->knock_port, theirs,
+			    ours, keys, fate, cure);
+			return false;
+		}
+		if (a < c)
+			queues_str(below, sizeof(below), a, c - a);
+		if (b > d)
+			queues_str(above, sizeof(above), d + 1, b - d);
+		say("error", "the rule in %s sends udp/%u to %s, but ckqd reads %s (%s in "
+		    "ckqd.conf): the knocks the kernel puts on %s%s%s (it picks the queue by the "
+		    "client's address, or by CPU with fanout) are %s %s", rule, conf->knock_port,
+		    theirs, ours, keys, below, below[0] && above[0] ? " and " : "", above, fate,
+		    cure);
+	} else if (shared < conf->queues) {
+		uint32_t idle = conf->queues - shared;
+		char who[48];
+
+		if (idle == 1)
+			snprintf(who, sizeof(who), "the worker of the other queue sits");
+		else
+			snprintf(who, sizeof(who), "the workers of the %u other queues sit", idle);
+		say("warning", "the rule in %s sends udp/%u to %s only, but ckqd reads %s (%s in "
+		    "ckqd.conf): %s%s idle %s", rule, conf->knock_port, theirs, ours, keys,
+		    x->total == 1 ? "one worker takes every knock while " : "", who, cure);
+	}
+	return shared > 0;
+}
+
 static void check_rule(const struct ckqd_conf *conf, char *where, size_t where_len)
 {
 	struct nftrules_queue q[MAX_RULES];
 	size_t nrules = 0, i, n;
 	bool v4 = false, v6 = false, v4_other = false;
+	char ours[40], want[40];
 	int r;
 
 	where[0] = '\0';
+	queues_str(ours, sizeof(ours), conf->queue, conf->queues);
 	r = nftrules_find_queue(conf->knock_port, q, MAX_RULES, &nrules);
 	if (r < 0) {
 		if (r == CKQ_ERR_IO && (errno == EPERM || errno == EACCES))
@@ -372,7 +479,6 @@ static void check_rule(const struct ckqd_conf *conf, char *where, size_t where_l
 	n = (size_t)r < MAX_RULES ? (size_t)r : MAX_RULES;
 	for (i = 0; i < n; i++) {
 		const struct nftrules_queue *x = &q[i];
-		bool ours = x->num <= conf->queue && conf->queue < (uint32_t)x->num + x->total;
 		char rule[NFTRULES_NAME_MAX * 2 + 64];
 
 		snprintf(rule, sizeof(rule), "%s %s %s (handle %llu)", family_name(x->family),
@@ -382,17 +488,10 @@ static void check_rule(const struct ckqd_conf *conf, char *where, size_t where_l
 			    "down, knocks go on through the rules instead of being dropped; ckq "
 			    "is meant to fail closed (remove the bypass)", rule, conf->knock_port,
 			    x->iptables ? " (--queue-bypass)" : "");
-		if (!ours) {
-			say("error", "the rule in %s sends udp/%u to queue %u%s, but ckqd reads "
-			    "queue %u (queue in ckqd.conf)", rule, conf->knock_port, x->num,
-			    x->total > 1 ? " and the next ones" : "", conf->queue);
+		if (!check_range(conf, x, rule)) {
 			v4_other |= family_v4(x->family);
 			continue;
 		}
-		if (x->total > 1)
-			say("error", "the rule in %s spreads udp/%u over queues %u to %u, but ckqd "
-			    "reads only queue %u: the others' knocks are dropped", rule,
-			    conf->knock_port, x->num, x->num + x->total - 1, conf->queue);
 		if (family_v4(x->family) && !v4)
 			snprintf(where, where_len, "%s", rule);
 		v4 |= family_v4(x->family);
@@ -401,17 +500,17 @@ static void check_rule(const struct ckqd_conf *conf, char *where, size_t where_l
 	if (!v4 && !v4_other) {
 		if (!nrules && legacy_tables("ip_tables_names"))
 			say("note", "the firewall is loaded by iptables-legacy, which this check "
-			    "cannot read: the rule sending udp/%u to queue %u was not inspected",
-			    conf->knock_port, conf->queue);
+			    "cannot read: the rule sending udp/%u to %s was not inspected",
+			    conf->knock_port, ours);
 		else
-			say("error", "no rule sends udp/%u to queue %u, so knocks never reach ckqd "
-			    "(iptables -I INPUT -p udp --dport %u -j NFQUEUE --queue-num %u; see "
-			    "rules/ckq.rules)", conf->knock_port, conf->queue, conf->knock_port,
-			    conf->queue);
+			say("error", "no rule sends udp/%u to %s, so knocks never reach ckqd "
+			    "(iptables -I INPUT -p udp --dport %u -j NFQUEUE %s; see "
+			    "rules/ckq.rules)", conf->knock_port, ours, conf->knock_port,
+			    queue_opts(want, sizeof(want), true, conf->queue, conf->queues));
 	}
 	if (!v6 && !(nrules == 0 && legacy_tables("ip6_tables_names")))
-		say("note", "no IPv6 rule sends udp/%u to queue %u: IPv6 knocks do not reach "
-		    "ckqd (see rules/ckq6.rules)", conf->knock_port, conf->queue);
+		say("note", "no IPv6 rule sends udp/%u to %s: IPv6 knocks do not reach "
+		    "ckqd (see rules/ckq6.rules)", conf->knock_port, ours);
 }
 
 int check_main(int argc, char *argv[])
@@ -419,7 +518,7 @@ int check_main(int argc, char *argv[])
 	struct daemon_user du = { 0 };
 	struct port_uses pu = { 0 };
 	struct ckqd_conf conf;
-	char where[NFTRULES_NAME_MAX * 2 + 64];
+	char where[NFTRULES_NAME_MAX * 2 + 64], ours[40];
 	size_t users;
 	long pid;
 	int i, ret = 1;
@@ -443,8 +542,9 @@ int check_main(int argc, char *argv[])
 		printf("ckq-admin check: %u problem%s\n", problems, problems == 1 ? "" : "s");
 		return 1;
 	}
-	printf("ckq-admin check: all is well: %zu user%s, %zu port%s; ckqd (pid %ld) reads queue %u",
-	       users, users == 1 ? "" : "s", pu.n, pu.n == 1 ? "" : "s", pid, conf.queue);
+	printf("ckq-admin check: all is well: %zu user%s, %zu port%s; ckqd (pid %ld) reads %s",
+	       users, users == 1 ? "" : "s", pu.n, pu.n == 1 ? "" : "s", pid,
+	       queues_str(ours, sizeof(ours), conf.queue, conf.queues));
 	if (where[0])
 		printf(", where the rule in %s sends udp/%u\n", where, conf.knock_port);
 	else

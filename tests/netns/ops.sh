@@ -7,8 +7,10 @@
 # grants open in the kernel; and ckq-admin check passing on the drop-in
 # setup and failing, naming the problem, for a port without a set, a set no
 # rule uses, a bypassing queue rule, a server.key others may read, a
-# server.pub of another key, and ckqd not running. Prints TAP. Needs root;
-# bails out (fails) when it cannot run, never skips.
+# server.pub of another key, and ckqd not running; then, with ckqd on two
+# queues, the queue rule's range against them: the same range passes, a
+# single queue is a warning, a queue more or none shared is an error.
+# Prints TAP. Needs root; bails out (fails) when it cannot run, never skips.
 #
 # Environment: CKQ_BUILDDIR, CKQ_SRCDIR (see lib.sh).
 set -eu
@@ -196,5 +198,49 @@ admin stats
 is "$RUN_RC" 1 "ckq-admin stats exits 1 when ckqd is not running"
 check "... and says so" grep -q "ckqd is not running: these counters are from its last run" "$RUN_ERR"
 check "... still showing them" grep -Eqx 'granted +1' "$RUN_OUT"
+
+# --- two queues: the rule's range against queue and queues ---
+# ckqd on queues 4 and 5; the rule is still rules/ckq.rules' --queue-num 0.
+printf 'queue = 4\nqueues = 2\n' >>"$ETC/ckqd.conf"
+start_ckqd
+
+queue_rule() {
+	in_sv iptables -R INPUT 1 -p udp -m udp --dport "$KNOCK_PORT" -j NFQUEUE "$@"
+}
+
+RULE="the rule in ip filter INPUT \(handle [0-9]+\) sends udp/$KNOCK_PORT to"
+OURS="but ckqd reads queues 4 to 5 \(queue and queues in ckqd.conf\)"
+
+check_fails_with "--queue-num 0 for queues 4 to 5" \
+	"^error: $RULE queue 0, $OURS: every knock is dropped by the kernel, as nothing reads it \(make the rule --queue-balance 4:5, or queue = 0 and queues = 1 in ckqd.conf\)$"
+check "... as its only problem" grep -qx 'ckq-admin check: 1 problem' "$RUN_OUT"
+
+queue_rule --queue-balance 4:5
+check_passes "with --queue-balance 4:5 for queues 4 to 5"
+check "... saying ckqd reads queues 4 to 5, where the rule sends the knock port" \
+	grep -Eq "^ckq-admin check: all is well: 3 users, 2 ports; ckqd \(pid [0-9]+\) reads queues 4 to 5, where the rule in ip filter INPUT \(handle [0-9]+\) sends udp/$KNOCK_PORT$" "$RUN_OUT"
+check_fails "... and no error or warning line" grep -Eq '^(error|warning):' "$RUN_OUT"
+
+queue_rule --queue-balance 4:6
+check_fails_with "--queue-balance 4:6, a queue more than ckqd reads" \
+	"^error: $RULE queues 4 to 6, $OURS: the knocks the kernel puts on queue 6 \(it picks the queue by the client's address, or by CPU with fanout\) are dropped by the kernel, as nothing reads it \(make the rule --queue-balance 4:5, or queues = 3 in ckqd.conf\)$"
+check "... as its only problem" grep -qx 'ckq-admin check: 1 problem' "$RUN_OUT"
+
+queue_rule --queue-num 4
+check_fails_with "--queue-num 4, one of ckqd's two queues" \
+	"^warning: $RULE queue 4 only, $OURS: one worker takes every knock while the worker of the other queue sits idle \(make the rule --queue-balance 4:5, or queues = 1 in ckqd.conf\)$"
+check "... as its only problem" grep -qx 'ckq-admin check: 1 problem' "$RUN_OUT"
+
+queue_rule --queue-balance 3:6 --queue-bypass
+check_fails_with "--queue-balance 3:6 --queue-bypass, a queue more on each side" \
+	"^error: $RULE queues 3 to 6, $OURS: the knocks the kernel puts on queue 3 and queue 6 \(.*\) are let through unread \(bypass\), never answered by ckqd \(make the rule --queue-balance 4:5, or queue = 3 and queues = 4 in ckqd.conf\)$"
+check "... besides the bypass warning" \
+	grep -Eq "^warning: the rule in ip filter INPUT \(handle [0-9]+\) queues udp/$KNOCK_PORT with bypass" "$RUN_OUT"
+check "... 2 problems in all" grep -qx 'ckq-admin check: 2 problems' "$RUN_OUT"
+
+queue_rule --queue-balance 4:5
+check_passes "with --queue-balance 4:5 again"
+stop_ckqd
+is "$CKQD_RC" 0 "ckqd on two queues exits 0 on SIGTERM"
 
 done_testing
