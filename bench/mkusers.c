@@ -95,6 +95,7 @@ static int make_keys(const char *dir, unsigned int count)
 static int make_users(const char *confdir, const char *keydir, unsigned int first,
 		      unsigned int count, unsigned int pool)
 {
+	const struct port_spec ssh = { CKQ_PROTO_TCP, 22 };
 	char path[4096], **pub;
 	size_t *pub_len;
 	unsigned int i;
@@ -132,22 +133,22 @@ static int make_users(const char *confdir, const char *keydir, unsigned int firs
 
 		memset(&u, 0, sizeof(u));
 		snprintf(u.name, sizeof(u.name), BENCH_USER_FMT, i);
-		u.ports[0].proto = CKQ_PROTO_TCP;
-		u.ports[0].port = 22;
-		u.nports = 1;
 		u.totp_len = TOTP_SECRET_LEN;
-		if (bench_totp_secret(u.name, u.totp) < 0 || user_format(&u, &text, &len) < 0) {
+		if (user_set_ports(&u, &ssh, 1) < 0 || bench_totp_secret(u.name, u.totp) < 0 ||
+		    user_format(&u, &text, &len) < 0) {
 			fprintf(stderr, "mkusers: cannot format user %s\n", u.name);
+			user_clear(&u);
 			goto out;
 		}
 		snprintf(path, sizeof(path), "%s/users/%s.conf", confdir, u.name);
+		user_clear(&u);
 		if (write_file(path, text, len, 0600) < 0) {
 			fprintf(stderr, "mkusers: cannot write %s: %s\n", path, strerror(errno));
 			free(text);
 			goto out;
 		}
 		free(text);
-		snprintf(path, sizeof(path), "%s/users/%s.pub", confdir, u.name);
+		snprintf(path, sizeof(path), "%s/users/" BENCH_USER_FMT ".pub", confdir, i);
 		if (write_file(path, pub[i % pool], pub_len[i % pool], 0644) < 0) {
 			fprintf(stderr, "mkusers: cannot write %s: %s\n", path, strerror(errno));
 			goto out;

@@ -399,6 +399,13 @@ for p in mkusers knockgen flood nfq_drop rsa_speed grant_cost probe; do
 			"$builddir/libckq.a" $libs -lpthread || die "cannot compile bench/$p.c"
 	fi
 done
+# libcrypto alone: the floor of any program doing ckqd's cryptography.
+if [ ! -e "$B/.cflags" ] || [ ! -x "$B/rss_floor" ] || [ "$bench_dir/rss_floor.c" -nt "$B/rss_floor" ] ||
+   [ "$bench_dir/bench.h" -nt "$B/rss_floor" ] || [ "$builddir/libckq.a" -nt "$B/rss_floor" ]; then
+	# shellcheck disable=SC2086
+	cc $cflags -I"$top/include" -I"$bench_dir" "$bench_dir/rss_floor.c" -o "$B/rss_floor" \
+		"$builddir/libckq.a" $(pkg-config --libs libcrypto) || die "cannot compile bench/rss_floor.c"
+fi
 echo "$cflags" >"$B/.cflags"
 OPS_SYM=$(nm "$CKQD" 2>/dev/null | awk '$3 == "crypto_stats" { print $1; exit }')
 # ELF e_type 3 (ET_DYN): position independent, symbols relative to the load address.
@@ -461,6 +468,14 @@ fi
 start_ckqd
 CKQD_RSS_IDLE=$(rss_kb "$CKQD_PID")
 selected memory && fig ckqd_rss_idle_10k_users "$CKQD_RSS_IDLE" kB
+if selected memory; then
+	if "$B/rss_floor" -k "$TMP/etc/server.key" >"$TMP/floor.out" 2>&1; then
+		fig openssl_mapped_rss "$(kv rss_start_kb "$TMP/floor.out")" kB
+		fig openssl_floor_rss "$(kv rss_floor_kb "$TMP/floor.out")" kB
+	else
+		note "rss_floor failed: $(tail -n 1 "$TMP/floor.out")"
+	fi
+fi
 [ -n "$(ckqd_ops)" ] || note "cannot read crypto_stats from ckqd's memory: no operation counts"
 
 # --- 1. junk rejection -------------------------------------------------------
@@ -823,6 +838,33 @@ if [ "$have_fwknop" = 1 ] && { selected fwknop || selected memory; }; then
 		fi
 	fi
 	bg_stop "$fwpid" 5
+	if selected memory && [ -n "$FW_RSS" ]; then
+		# As many users for fwknopd: a stanza each, since its keys are per stanza.
+		awk -v n="$USERS" 'BEGIN {
+			c = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"; srand(1)
+			for (i = 0; i < n; i++) {
+				k = ""; h = ""
+				for (j = 0; j < 43; j++) k = k substr(c, int(rand() * 64) + 1, 1)
+				for (j = 0; j < 86; j++) h = h substr(c, int(rand() * 64) + 1, 1)
+				printf "SOURCE 10.%d.%d.%d/32\nKEY_BASE64 %s=\nHMAC_KEY_BASE64 %s==\n", \
+					int(i / 65536), int(i / 256) % 256, i % 256, k, h
+				printf "OPEN_PORTS tcp/22\nFW_ACCESS_TIMEOUT 60\n\n"
+			} }' >"$fw/access-many.conf"
+		chmod 600 "$fw/access-many.conf"
+		: >"$fw/fwknopd-many.log"
+		bg_start "${SV_PIN[@]}" fwknopd -f -U -c "$fw/fwknopd.conf" -a "$fw/access-many.conf" \
+			-p "$fw/run/fwknopd.pid" -d "$fw/run/digest.cache" >>"$fw/fwknopd-many.log" 2>&1
+		fwpid=$BG_PID
+		if wait_until 60 grep -q 'Kicking off UDP server' "$fw/fwknopd-many.log"; then
+			sleep 0.5
+			FW_RSS_MANY=$(rss_kb "$fwpid")
+			fig fwknopd_rss_idle_10k_stanzas "$FW_RSS_MANY" kB
+			ratio ckqd_rss_idle_10k_users_vs_stanzas "$FW_RSS_MANY" "$CKQD_RSS_IDLE"
+		else
+			note "fwknopd with $USERS stanzas did not start: $(tail -n 1 "$fw/fwknopd-many.log")"
+		fi
+		bg_stop "$fwpid" 5
+	fi
 	ckq_rules
 elif selected fwknop || selected memory; then
 	note "fwknop is not installed and could not be: no fwknop figures"

@@ -43,17 +43,23 @@ struct port_spec {
 	uint16_t port;
 };
 
+/*
+ * Sized to what each user has: ckqd keeps ten thousand of these on a big
+ * site. ports and allow are malloc'd (user_set_ports/user_set_allow), and
+ * user_clear() frees them.
+ */
 struct ckq_user {
 	char name[CKQ_USER_MAX + 1];
-	struct ckq_key *key;
-	struct port_spec ports[CKQ_MAX_PORTS];
+	struct ckq_key *key;		/* user_load(); NULL in a userdb */
+	struct ckq_pub *pub;		/* userdb_load(): the key, packed */
+	struct port_spec *ports;
 	size_t nports;
 	uint8_t totp[CKQ_TOTP_MAX];
 	size_t totp_len;
 	bool revoked;
 	uint32_t max_grant;		/* 0: the server's */
 	bool nat;			/* may ask for the address the server sees */
-	struct cidr allow[CKQ_MAX_ALLOW];	/* sources allowed; none: any */
+	struct cidr *allow;		/* sources allowed; none: any */
 	size_t nallow;
 	uint64_t expires;		/* Unix time the account ends; 0: never */
 	uint64_t totp_last_step;	/* runtime: kept by ckqd across reloads */
@@ -86,8 +92,13 @@ int user_format(const struct ckq_user *u, char **out, size_t *out_len);
 int user_load(const char *dir, const char *name, struct ckq_user *u,
 	      char *err, size_t err_len);
 void user_clear(struct ckq_user *u);
+int user_set_ports(struct ckq_user *u, const struct port_spec *ports, size_t n);
+int user_set_allow(struct ckq_user *u, const struct cidr *allow, size_t n);
 
-/* Loads every DIR/users/NAME.conf; a broken file fails the whole load. */
+/*
+ * Loads every DIR/users/NAME.conf; a broken file fails the whole load.
+ * Each user's key is kept packed (u->pub, key_unpack()), u->key is NULL.
+ */
 int userdb_load(const char *dir, struct userdb **out, char *err, size_t err_len);
 struct ckq_user *userdb_find(const struct userdb *db, const char *name);
 void userdb_free(struct userdb *db);

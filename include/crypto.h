@@ -45,6 +45,23 @@ void key_free(struct ckq_key *k);
 void key_fp_str(const uint8_t fp[CKQ_FP_LEN], char out[CKQ_FP_STRLEN]);
 unsigned int key_bits(const struct ckq_key *k);
 
+/*
+ * A public key as ckqd keeps its users': n and e, a few hundred bytes
+ * where OpenSSL's parsed key takes over a kilobyte, made usable by
+ * key_unpack() when a knock needs it. Freed with free().
+ */
+struct ckq_pub {
+	uint8_t fp[CKQ_FP_LEN];
+	uint16_t n_len;
+	uint8_t e_len;
+	uint8_t ne[];		/* n then e, big-endian */
+};
+
+int key_pack(const struct ckq_key *k, struct ckq_pub **out);
+/* The key verifies and encrypts only: it has no mac1_key. */
+int key_unpack(const struct ckq_pub *p, struct ckq_key **out);
+unsigned int pub_bits(const struct ckq_pub *p);
+
 int rsa_oaep_encrypt(const struct ckq_key *pub, const uint8_t *in, size_t in_len,
 		     uint8_t *out, size_t out_cap, size_t *out_len);
 int rsa_oaep_decrypt(const struct ckq_key *priv, const uint8_t *in, size_t in_len,
@@ -66,7 +83,7 @@ int sha256_parts(const struct span *parts, size_t nparts, uint8_t out[CKQ_HASH_L
 int mac1_compute(const uint8_t key[CKQ_HASH_LEN], const uint8_t *msg, size_t len,
 		 uint8_t out[CKQ_MAC1_LEN]);
 bool ct_equal(const void *a, const void *b, size_t n);
-/* Frees what this thread keeps keyed for the pre-check; call before it ends. */
+/* Frees what this thread keeps for the pre-check and verifications; call before it ends. */
 void crypto_thread_done(void);
 void wipe(void *p, size_t n);
 

@@ -218,7 +218,7 @@ int list_main(int argc, char *argv[])
 		unsigned int open = 0;
 
 		ports_format(u->ports, u->nports, ports, sizeof(ports));
-		key_fp_str(u->key->fp, fp);
+		key_fp_str(u->pub->fp, fp);
 		printf("%-16s %-20s %-52s ", u->name, ports, fp);
 		for (j = 0; j < lg.n; j++) {
 			char a[CKQ_ADDR_STRLEN], port[40], when[16];

@@ -216,9 +216,10 @@ int admin_add_user(const struct add_user_req *req, struct add_user_result *res,
 {
 	const char *label = req->key_label ? req->key_label : "the key";
 	char path[PATH_MAX], why[CKQ_ERRBUF], *pem = NULL;
+	struct port_spec ports[CKQ_MAX_PORTS];
 	struct ckq_user u;
 	struct stat st;
-	size_t pem_len = 0;
+	size_t pem_len = 0, nports = 0;
 	int ret;
 
 	memset(res, 0, sizeof(*res));
@@ -229,28 +230,32 @@ int admin_add_user(const struct add_user_req *req, struct add_user_result *res,
 		return CKQ_ERR_FORMAT;
 	}
 	memcpy(u.name, req->name, strlen(req->name) + 1);
-	ret = ports_check(req->ports ? req->ports : "", u.ports, &u.nports, err, err_len);
+	ret = ports_check(req->ports ? req->ports : "", ports, &nports, err, err_len);
 	if (ret < 0)
 		return ret;
 	if (req->nallow > CKQ_MAX_ALLOW) {
 		snprintf(err, err_len, "allow-from: more than %d networks", CKQ_MAX_ALLOW);
 		return CKQ_ERR_RANGE;
 	}
-	if (req->nallow)
-		memcpy(u.allow, req->allow, req->nallow * sizeof(u.allow[0]));
-	u.nallow = req->nallow;
+	if (user_set_ports(&u, ports, nports) < 0 || user_set_allow(&u, req->allow, req->nallow) < 0) {
+		snprintf(err, err_len, "out of memory");
+		ret = CKQ_ERR_NOMEM;
+		goto out;
+	}
 	u.max_grant = req->max_grant;
 	u.nat = req->nat;
 	u.expires = req->expires;
 	if (admin_key_check(req->pem, req->pem_len, why, sizeof(why)) < 0) {
 		snprintf(err, err_len, "%s: %s", label, why);
-		return CKQ_ERR_KEY;
+		ret = CKQ_ERR_KEY;
+		goto out;
 	}
 	ret = key_from_pem(req->pem, req->pem_len, false, &u.key);
 	if (ret < 0) {
 		snprintf(err, err_len, "%s is not an RSA public key of %d to %d bits in PEM",
 			 label, CKQ_RSA_MIN_BITS, CKQ_RSA_MAX_BITS);
-		return CKQ_ERR_KEY;
+		ret = CKQ_ERR_KEY;
+		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/users/%s.conf", admin_dir, u.name);
 	if (lstat(path, &st) == 0 && !req->replace) {

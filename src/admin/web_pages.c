@@ -248,7 +248,7 @@ static void page_users(const struct web_ctx *c, struct web_reply *r)
 		char fp[CKQ_FP_STRLEN], day[16];
 		size_t mine = 0;
 
-		key_fp_str(u->key->fp, fp);
+		key_fp_str(u->pub->fp, fp);
 		page_fmt(pg, "<tr id=\"user-%s\" data-user=\"%s\"><td class=\"user\">%s", u->name,
 			 u->name, u->name);
 		if (u->expires) {
@@ -272,7 +272,7 @@ static void page_users(const struct web_ctx *c, struct web_reply *r)
 			page_raw(pg, "</li>");
 		}
 		page_fmt(pg, "</ul></td><td><code class=\"fp\">%s</code><br><small>RSA %u bits</small></td>"
-			 "<td class=\"status\"><ul class=\"grants\">", fp, key_bits(u->key));
+			 "<td class=\"status\"><ul class=\"grants\">", fp, pub_bits(u->pub));
 		for (j = 0; j < lg.n; j++) {
 			if (strcmp(lg.g[j].comment, u->name))
 				continue;

@@ -19,6 +19,7 @@ struct pending_entry {
 	struct ckq_addr src;
 	uint16_t sport;
 	char user[CKQ_USER_MAX + 1];
+	struct ckq_key *ukey;		/* the user's key, unpacked for message 3 */
 	uint8_t request, proto;
 	uint16_t port;
 	uint32_t duration;
@@ -28,19 +29,34 @@ struct pending_entry {
 	size_t reply_len;
 };
 
-/* Pending challenges: a fixed table allocated once, so floods cannot grow it. */
+struct pending_ix;
+
+/*
+ * Pending challenges: a fixed table allocated once, so floods cannot grow it,
+ * with hash indexes by session id and message-1 digest.
+ */
 struct pending {
 	struct pending_entry *e;
 	size_t cap;
 	size_t count;
+	struct pending_ix *ix;		/* private to pending.c */
 };
 
 int pending_init(struct pending *p, size_t cap);
 void pending_free(struct pending *p);
+/* Only entries passed to pending_index() are found. */
 struct pending_entry *pending_by_sid(struct pending *p, const uint8_t sid[CKQ_SID_LEN]);
 struct pending_entry *pending_by_h1(struct pending *p, const uint8_t h1[CKQ_HASH_LEN]);
-/* Always returns a slot: an expired one, else the oldest (which is wiped). */
+/*
+ * Always returns a slot, wiped: a free or expired one, else the one that
+ * expires first (*evicted).
+ */
 struct pending_entry *pending_alloc(struct pending *p, uint64_t now_ms, bool *evicted);
+/*
+ * Call once s.sid, s.h1 and expires_ms are set, and again if any of them
+ * changes: the indexes and the eviction order read them here.
+ */
+void pending_index(struct pending *p, struct pending_entry *e);
 void pending_release(struct pending *p, struct pending_entry *e);
 size_t pending_expire(struct pending *p, uint64_t now_ms);
 

@@ -59,6 +59,7 @@ static void handle_request(struct ckqd *d, const struct pkt_udp *p)
 {
 	struct ckq_msg1 m;
 	struct ckq_user *u;
+	struct ckq_key *ukey = NULL;
 	struct pending_entry *e;
 	uint8_t h1[CKQ_HASH_LEN];
 	uint64_t now = d->now(), step = 0, skew;
@@ -110,7 +111,12 @@ static void handle_request(struct ckqd *d, const struct pkt_udp *p)
 		refuse(d, p, u->name, CKQ_REFUSE_REVOKED);
 		goto out;
 	}
-	if (proto_request_verify(d->server, u->key, &m) < 0) {
+	/* Users' keys are kept packed; this knock's, unpacked, lives until message 3. */
+	if (key_unpack(u->pub, &ukey) < 0) {
+		log_rl(&d->rl_error, LOG_ERR, "cannot unpack %s's key", u->name);
+		goto out;
+	}
+	if (proto_request_verify(d->server, ukey, &m) < 0) {
 		refuse(d, p, u->name, CKQ_REFUSE_BAD_SIGNATURE);
 		goto out;
 	}
@@ -184,16 +190,20 @@ static void handle_request(struct ckqd *d, const struct pkt_udp *p)
 	}
 	e->src = p->src;
 	e->sport = p->sport;
+	e->ukey = ukey;
+	ukey = NULL;
 	memcpy(e->user, u->name, sizeof(e->user));
 	e->request = m.req.request;
 	e->proto = m.req.proto;
 	e->port = m.req.port;
 	e->duration = grant_time(d, u, m.req.duration);
 	e->expires_ms = mono_ms() + (uint64_t)d->conf.challenge_timeout * 1000;
+	pending_index(&d->pending, e);
 	send_reply(d, p, e->reply, e->reply_len);
 out:
 	if (locked)
 		pthread_mutex_unlock(&d->lock);
+	key_free(ukey);
 	wipe(&m, sizeof(m));
 }
 
@@ -237,12 +247,13 @@ static void handle_response_locked(struct ckqd *d, const struct pkt_udp *p)
 		return;
 	}
 	u = userdb_find(d->users, e->user);
-	if (!u || u->revoked) {
+	/* A reload in between may have given the user another key: the old one is done. */
+	if (!u || u->revoked || !ct_equal(u->pub->fp, e->ukey->fp, CKQ_FP_LEN)) {
 		refuse(d, p, e->user, u ? CKQ_REFUSE_REVOKED : CKQ_REFUSE_UNKNOWN_USER);
 		pending_release(&d->pending, e);
 		return;
 	}
-	if (proto_response_open(d->server, u->key, &e->s, p->payload, p->payload_len) < 0) {
+	if (proto_response_open(d->server, e->ukey, &e->s, p->payload, p->payload_len) < 0) {
 		refuse(d, p, e->user, CKQ_REFUSE_BAD_RESPONSE);
 		return;
 	}

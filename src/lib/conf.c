@@ -345,9 +345,43 @@ void date_format(uint64_t end, char out[16])
 	strftime(out, 16, "%Y-%m-%d", &tm);
 }
 
+static int dup_array(void **dst, const void *src, size_t n, size_t size)
+{
+	void *p = NULL;
+
+	if (n) {
+		p = malloc(n * size);
+		if (!p)
+			return CKQ_ERR_NOMEM;
+		memcpy(p, src, n * size);
+	}
+	free(*dst);
+	*dst = p;
+	return 0;
+}
+
+int user_set_ports(struct ckq_user *u, const struct port_spec *ports, size_t n)
+{
+	int ret = dup_array((void **)&u->ports, ports, n, sizeof(*ports));
+
+	u->nports = ret < 0 ? 0 : n;
+	return ret;
+}
+
+int user_set_allow(struct ckq_user *u, const struct cidr *allow, size_t n)
+{
+	int ret = dup_array((void **)&u->allow, allow, n, sizeof(*allow));
+
+	u->nallow = ret < 0 ? 0 : n;
+	return ret;
+}
+
 int user_parse(const char *text, size_t len, const char *fname,
 	       struct ckq_user *u, char *err, size_t err_len)
 {
+	struct port_spec ports[CKQ_MAX_PORTS];
+	struct cidr allow[CKQ_MAX_ALLOW];
+	size_t n;
 	struct kv_iter it;
 	bool have_ports = false, have_totp = false;
 	int r;
@@ -355,12 +389,14 @@ int user_parse(const char *text, size_t len, const char *fname,
 	kv_init(&it, text, len);
 	while ((r = kv_next(&it)) > 0) {
 		if (!strcmp(it.key, "ports")) {
-			if (ports_parse(it.value, u->ports, CKQ_MAX_PORTS, &u->nports) < 0) {
+			if (ports_parse(it.value, ports, CKQ_MAX_PORTS, &n) < 0) {
 				snprintf(err, err_len,
 					 "%s line %u: ports '%s' is not a list like tcp/22,udp/53",
 					 fname, it.line, it.value);
 				return CKQ_ERR_CONFIG;
 			}
+			if (user_set_ports(u, ports, n) < 0)
+				return CKQ_ERR_NOMEM;
 			have_ports = true;
 		} else if (!strcmp(it.key, "totp_secret")) {
 			r = base32_decode(it.value, strlen(it.value), u->totp, sizeof(u->totp));
@@ -388,12 +424,14 @@ int user_parse(const char *text, size_t len, const char *fname,
 			}
 			u->nat = !strcmp(it.value, "yes");
 		} else if (!strcmp(it.key, "allow_from")) {
-			if (allow_parse(it.value, u->allow, CKQ_MAX_ALLOW, &u->nallow) < 0) {
+			if (allow_parse(it.value, allow, CKQ_MAX_ALLOW, &n) < 0) {
 				snprintf(err, err_len,
 					 "%s line %u: allow_from '%s' is not a list of at most %d networks like 10.0.0.0/8,2001:db8::/32",
 					 fname, it.line, it.value, CKQ_MAX_ALLOW);
 				return CKQ_ERR_CONFIG;
 			}
+			if (user_set_allow(u, allow, n) < 0)
+				return CKQ_ERR_NOMEM;
 		} else if (!strcmp(it.key, "expires")) {
 			if (date_parse(it.value, &u->expires) < 0) {
 				snprintf(err, err_len, "%s line %u: expires '%s' is not a date like 2027-01-31",
@@ -500,6 +538,9 @@ static void owner_hint(const char *path, char *err, size_t err_len)
 void user_clear(struct ckq_user *u)
 {
 	key_free(u->key);
+	free(u->pub);
+	free(u->ports);
+	free(u->allow);
 	wipe(u, sizeof(*u));
 }
 
@@ -544,6 +585,19 @@ int user_load(const char *dir, const char *name, struct ckq_user *u,
 fail:
 	user_clear(u);
 	return ret;
+}
+
+static int user_pack(struct ckq_user *u, char *err, size_t err_len)
+{
+	int ret = key_pack(u->key, &u->pub);
+
+	if (ret < 0) {
+		snprintf(err, err_len, "%s: cannot keep its key: %s", u->name, ckq_strerror(ret));
+		return ret;
+	}
+	key_free(u->key);
+	u->key = NULL;
+	return 0;
 }
 
 static int user_cmp(const void *a, const void *b)
@@ -601,6 +655,9 @@ int userdb_load(const char *dir, struct userdb **out, char *err, size_t err_len)
 		if (ret < 0)
 			break;
 		db->n++;
+		ret = user_pack(&db->users[db->n - 1], err, err_len);
+		if (ret < 0)
+			break;
 	}
 	closedir(d);
 	if (ret < 0) {

@@ -112,20 +112,37 @@ static void test_user(void)
 		ok(v.nports == u.nports && v.totp_len == u.totp_len &&
 		   !memcmp(v.totp, u.totp, u.totp_len) && v.max_grant == u.max_grant && !v.revoked,
 		   "round trip keeps every field");
+		user_clear(&v);
 	}
 	free(text);
+	user_clear(&u);
 
+	/* A file that fails half-read still leaves u for user_clear(). */
 	memset(&u, 0, sizeof(u));
 	is_int(user_parse("ports = tcp/22\n", 15, "u.conf", &u, err, sizeof(err)), CKQ_ERR_CONFIG,
 	       "missing secret");
 	ok(strstr(err, "totp_secret") != NULL, "says what is missing: %s", err);
+	user_clear(&u);
 	memset(&u, 0, sizeof(u));
 	is_int(user_parse("ports = tcp/22\ntotp_secret = MZXW6===\n", 38, "u.conf", &u, err,
 			  sizeof(err)), CKQ_ERR_CONFIG, "too short a secret");
 	ok(strstr(err, "u.conf line 2") != NULL, "short secret: file and line: %s", err);
+	user_clear(&u);
 	memset(&u, 0, sizeof(u));
 	is_int(user_parse("revoked = maybe\n", 16, "u.conf", &u, err, sizeof(err)), CKQ_ERR_CONFIG,
 	       "revoked must be yes/no");
+	user_clear(&u);
+	memset(&u, 0, sizeof(u));
+	{
+		const char *twice = "ports = tcp/22\nports = udp/53,tcp/1\n"
+				    "totp_secret = GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\n";
+
+		is_int(user_parse(twice, strlen(twice), "u.conf", &u, err, sizeof(err)), 0,
+		       "a repeated ports line parses");
+	}
+	ok(u.nports == 2 && user_may(&u, CKQ_PROTO_UDP, 53) && !user_may(&u, CKQ_PROTO_TCP, 22),
+	   "and the last one counts, sized to it");
+	user_clear(&u);
 }
 
 static void test_files(void)
@@ -220,11 +237,14 @@ static void test_cidr_date_user_extras(void)
 		is_int(user_parse(text, len, "again", &v, err, sizeof(err)), 0, "and parsed back: %s", err);
 		ok(v.nat && v.nallow == 2 && v.expires == u.expires &&
 		   cidr_match(&v.allow[1], &u.allow[1].net), "every extra survives the round trip");
+		user_clear(&v);
 	}
 	free(text);
+	user_clear(&u);
 	memset(&u, 0, sizeof(u));
 	ok(user_parse("ports = 22\nallow_from = 10.0.0.1/8\n", 33, "u.conf", &u, err, sizeof(err)) ==
 	   CKQ_ERR_CONFIG && strstr(err, "u.conf line 2"), "a bad allow_from names its line: %s", err);
+	user_clear(&u);
 }
 
 int main(void)

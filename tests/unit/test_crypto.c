@@ -164,6 +164,86 @@ static void test_key_derivations(void)
 	OPENSSL_free(der);
 }
 
+/*
+ * Users' public keys are read by ckq's own strict SPKI reader and kept
+ * packed; both must give exactly what OpenSSL's decoder gives.
+ */
+static void test_pub_fast_and_packed(void)
+{
+	struct ckq_key *fast = NULL, *slow = NULL, *un = NULL;
+	struct ckq_pub *pk = NULL;
+	uint8_t msg[48] = { 7 }, sig[CKQ_RSA_MAX_BYTES];
+	struct span part = { msg, sizeof(msg) };
+	char *pem = NULL, *bad;
+	size_t len = 0, sig_len = 0, i;
+	BIO *bio;
+	EVP_PKEY *ref;
+	int rc;
+
+	if (key_to_pem(key_a, false, &pem, &len) < 0 ||
+	    rsa_pss_sign(key_a, &part, 1, sig, sizeof(sig), &sig_len) < 0)
+		bail_out("cannot set up the packed-key tests");
+	is_int(key_from_pem(pem, len, false, &fast), 0, "SPKI PEM read by the fast reader");
+	bio = BIO_new_mem_buf(pem, (int)len);
+	ref = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	ok(fast && ref && EVP_PKEY_eq(fast->pkey, ref) == 1, "same key as OpenSSL's decoder reads");
+	EVP_PKEY_free(ref);
+	ok(fast && !memcmp(fast->fp, key_a->fp, CKQ_FP_LEN) &&
+	   !memcmp(fast->mac1_key, key_a->mac1_key, CKQ_HASH_LEN) && fast->size == 256,
+	   "same fingerprint, mac1 key and size");
+	is_int(fast ? rsa_pss_verify(fast, &part, 1, sig, sig_len) : -1, 0, "and it verifies");
+
+	/* Text around the PEM, or CRLF lines, go to OpenSSL, which reads them. */
+	bad = malloc(len + 32);
+	if (!bad)
+		bail_out("malloc");
+	memcpy(bad, "a comment line\n", 15);
+	memcpy(bad + 15, pem, len);
+	rc = key_from_pem(bad, len + 15, false, &slow);
+	ok(rc == 0 && !memcmp(slow->fp, key_a->fp, CKQ_FP_LEN), "leading text: OpenSSL reads it");
+	key_free(slow);
+	slow = NULL;
+	/* A flipped byte inside the DER: refused or another key, never a crash. */
+	for (i = 40; i < len - 40; i += 7) {
+		memcpy(bad, pem, len);
+		bad[i] = bad[i] == 'A' ? 'B' : 'A';
+		rc = key_from_pem(bad, len, false, &slow);
+		if (rc == 0 && !memcmp(slow->fp, key_a->fp, CKQ_FP_LEN))
+			break;
+		key_free(slow);
+		slow = NULL;
+	}
+	ok(slow == NULL, "no altered PEM reads back as the same key");
+	key_free(slow);
+	/* A non-minimal length in the outer SEQUENCE is not DER. */
+	{
+		static const uint8_t lax[] = { 0x30, 0x82, 0x00, 0x05, 0, 0, 0, 0, 0 };
+		char b64[96] = "-----BEGIN PUBLIC KEY-----\n";
+		size_t n = strlen(b64);
+
+		n += (size_t)EVP_EncodeBlock((unsigned char *)b64 + n, lax, sizeof(lax));
+		memcpy(b64 + n, "\n-----END PUBLIC KEY-----\n", 26);
+		is_int(key_from_pem(b64, n + 26, false, &slow), CKQ_ERR_KEY, "lax DER refused");
+	}
+	free(bad);
+
+	is_int(key_pack(key_a, &pk), 0, "key packed");
+	ok(pk && pk->n_len == 256 && pk->e_len == 3 && pub_bits(pk) == 2048 &&
+	   !memcmp(pk->fp, key_a->fp, CKQ_FP_LEN), "packed: n, e, 2048 bits, fingerprint");
+	is_int(pk ? key_unpack(pk, &un) : -1, 0, "and unpacked");
+	ok(un && fast && EVP_PKEY_eq(un->pkey, fast->pkey) == 1 && !un->has_private &&
+	   un->size == 256, "unpacked: the same public key");
+	is_int(un ? rsa_pss_verify(un, &part, 1, sig, sig_len) : -1, 0, "unpacked key verifies");
+	sig[5] ^= 1;
+	is_int(un ? rsa_pss_verify(un, &part, 1, sig, sig_len) : 0, CKQ_ERR_SIGNATURE,
+	       "and refuses a changed signature");
+	key_free(un);
+	key_free(fast);
+	free(pk);
+	free(pem);
+}
+
 static void test_fp_str(void)
 {
 	uint8_t fp[CKQ_FP_LEN], back[48];
@@ -556,6 +636,7 @@ int main(void)
 		bail_out("key_generate(2048)");
 	test_key_pem_roundtrip();
 	test_key_derivations();
+	test_pub_fast_and_packed();
 	test_fp_str();
 	test_key_refusals();
 	test_oaep();
