@@ -65,14 +65,26 @@ size_t pending_expire(struct pending *p, uint64_t now_ms);
 
 struct ckqd;
 
-/* One per netfilter queue, each in its own thread. */
+/*
+ * One per netfilter queue, each in its own thread. The per-packet counters
+ * are the worker's own, on a cache line of their own, so that workers on
+ * different cores never write to one line per junk datagram; stats_write()
+ * sums them.
+ */
 struct worker {
+	_Alignas(64) uint64_t packets;
+	uint64_t junk;
 	struct ckqd *d;
 	struct nfqueue *nfq;
 	uint16_t queue;
+	uint16_t knock_port;		/* restart-only: read without users_lock */
 	pthread_t thread;
 	bool running;
 };
+
+/* The one writer bumps, stats_write() reads from another thread. */
+#define WCNT_INC(x) __atomic_store_n(&(x), __atomic_load_n(&(x), __ATOMIC_RELAXED) + 1, \
+				     __ATOMIC_RELAXED)
 
 struct ckqd {
 	const char *dir;
@@ -88,8 +100,9 @@ struct ckqd {
 	/*
 	 * lock: the pending table, the replay cache, the rate limiter, the
 	 * users' TOTP steps, the ipset session and the state files. users_lock:
-	 * workers read the user list while they handle a batch; a reload
-	 * replaces it under the write lock.
+	 * workers read the user list and the settings while they handle a
+	 * datagram that passed the pre-check; a reload replaces them under the
+	 * write lock.
 	 */
 	pthread_mutex_t lock;
 	pthread_rwlock_t users_lock;
@@ -105,6 +118,7 @@ struct ckqd {
 	bool stats_failing;		/* said once, not every few seconds */
 };
 
+/* arg: the struct worker whose queue the packet came from. */
 int engine_packet(const uint8_t *pkt, size_t len, void *arg);
 
 void engine_close_user(struct ckqd *d, const char *user);

@@ -302,28 +302,35 @@ static void handle_response_locked(struct ckqd *d, const struct pkt_udp *p)
 	send_reply(d, p, e->reply, e->reply_len);
 }
 
-/* Every knock packet is dropped: it never reaches a socket, and nothing is bypassed. */
+/*
+ * Every knock packet is dropped: it never reaches a socket, and nothing is
+ * bypassed. Junk touches nothing shared between the workers: no lock, no
+ * common counter.
+ */
 int engine_packet(const uint8_t *pkt, size_t len, void *arg)
 {
-	struct ckqd *d = arg;
+	struct worker *w = arg;
+	struct ckqd *d = w->d;
 	struct pkt_udp p;
 	int type;
 
-	CNT_INC(d->cnt.packets);
-	if (pkt_parse_udp(pkt, len, &p) < 0 || p.dport != d->conf.knock_port) {
-		CNT_INC(d->cnt.junk);
+	WCNT_INC(w->packets);
+	if (pkt_parse_udp(pkt, len, &p) < 0 || p.dport != w->knock_port) {
+		WCNT_INC(w->junk);
 		return NF_DROP;
 	}
 	type = proto_precheck(d->server, p.payload, p.payload_len);
 	if (type < 0) {
-		CNT_INC(d->cnt.junk);
+		WCNT_INC(w->junk);
 		log_rl(&d->rl_junk, LOG_DEBUG, "junk dropped: %s", ckq_strerror(type));
 		return NF_DROP;
 	}
+	pthread_rwlock_rdlock(&d->users_lock);
 	if (type == CKQ_MSG_REQUEST)
 		handle_request(d, &p);
 	else
 		handle_response(d, &p);
+	pthread_rwlock_unlock(&d->users_lock);
 	return NF_DROP;
 }
 

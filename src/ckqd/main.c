@@ -198,10 +198,13 @@ static void stats_write(struct ckqd *d)
 	char buf[STATS_TEXT_MAX];
 	int n;
 
-	d->cnt.queue_drops = 0;
-	for (size_t i = 0; i < d->nworkers; i++)
+	d->cnt.queue_drops = d->cnt.packets = d->cnt.junk = 0;
+	for (size_t i = 0; i < d->nworkers; i++) {
 		d->cnt.queue_drops += nfqueue_dropped(d->workers[i].nfq) +
 				      queue_full_drops(d->workers[i].queue);
+		d->cnt.packets += __atomic_load_n(&d->workers[i].packets, __ATOMIC_RELAXED);
+		d->cnt.junk += __atomic_load_n(&d->workers[i].junk, __ATOMIC_RELAXED);
+	}
 	d->cnt.pending = d->pending.count;
 	d->cnt.pending_max = d->pending.cap;
 	d->cnt.replay_entries = replay_count(d->replay);
@@ -244,8 +247,9 @@ static void report_drops(struct ckqd *d, uint64_t now_ms)
 
 /*
  * A worker verdicts the packets of its queue. It drains a batch at a time
- * but comes back to poll at most every 64 batches, and holds the user list
- * only while it handles a batch, so reloads are never starved.
+ * but comes back to poll at most every 64 batches; it holds the user list
+ * only while it handles a datagram that passed the pre-check, so reloads
+ * are never starved.
  */
 static void *worker_main(void *arg)
 {
@@ -262,11 +266,9 @@ static void *worker_main(void *arg)
 		}
 		if (n <= 0)
 			continue;
-		do {
-			pthread_rwlock_rdlock(&d->users_lock);
-			r = nfqueue_process(w->nfq, engine_packet, d);
-			pthread_rwlock_unlock(&d->users_lock);
-		} while (r > 0 && ++batches < 64 && !want_exit);
+		do
+			r = nfqueue_process(w->nfq, engine_packet, w);
+		while (r > 0 && ++batches < 64 && !want_exit);
 		if (r < 0) {
 			log_err("queue %u: receive failed: %s", w->queue, ckq_strerror(r));
 			break;
@@ -375,7 +377,9 @@ int main(int argc, char *argv[])
 	d.raw6 = pkt_raw_open(CKQ_AF_INET6);
 	if (d.raw6 < 0)
 		log_warn("no raw IPv6 socket (%s): IPv6 knocks get no answer", strerror(errno));
-	d.workers = calloc(d.conf.queues, sizeof(*d.workers));
+	d.workers = aligned_alloc(_Alignof(struct worker), d.conf.queues * sizeof(*d.workers));
+	if (d.workers)
+		memset(d.workers, 0, d.conf.queues * sizeof(*d.workers));
 	if (!d.workers) {
 		log_err("out of memory for the queue workers");
 		goto out;
@@ -385,6 +389,7 @@ int main(int argc, char *argv[])
 
 		w->d = &d;
 		w->queue = (uint16_t)(d.conf.queue + d.nworkers);
+		w->knock_port = d.conf.knock_port;
 		w->nfq = nfqueue_open(w->queue, d.conf.queue_maxlen);
 		if (!w->nfq)
 			goto out;	/* nfqueue_open said why */
