@@ -229,11 +229,8 @@ cleanup() {
 	[ -n "$TMP" ] && rm -rf "$TMP"
 }
 
-# The server, client and other hosts, each with eth0 on a bridge in the
-# switch namespace; the ruleset and ipsets of rules/ loaded unmodified in
-# the server's.
-netns_setup() {
-	local ns ip host
+# netns_tmp: the temporary tree and the log, removed by cleanup at exit.
+netns_tmp() {
 	trap cleanup EXIT
 	trap 'exit 1' HUP INT TERM
 	TMP=$(mktemp -d /tmp/ckq-netns.XXXXXX) || bail "mktemp failed"
@@ -242,14 +239,25 @@ netns_setup() {
 	LOG=$TMP/ckqd.log
 	mkdir -p "$TMP/otp" "$TMP/client"
 	: >"$LOG"
-	for ns in "$NS_SW" "$NS_SV" "$NS_CL" "$NS_OT"; do
+}
+
+# netns_add NS...: namespaces with lo up, deleted by cleanup.
+netns_add() {
+	local ns
+	for ns in "$@"; do
 		ip netns add "$ns" || bail "cannot create network namespace $ns"
 		ns_made="$ns_made $ns"
 		ip -n "$ns" link set lo up || bail "cannot bring up lo in $ns"
 	done
+}
+
+# netns_bridge HOST:NS:ADDR...: the bridge br0 in the switch namespace, and
+# eth0 of each NS on it (as p-HOST) with ADDR/24.
+netns_bridge() {
+	local host ns ip
 	ip -n "$NS_SW" link add br0 type bridge || bail "cannot create a bridge"
 	ip -n "$NS_SW" link set br0 up
-	for host in sv:"$NS_SV":"$SV_IP" cl:"$NS_CL":"$CL_IP" ot:"$NS_OT":"$OT_IP"; do
+	for host in "$@"; do
 		ns=${host#*:}
 		ip=${ns#*:}
 		ns=${ns%%:*}
@@ -260,8 +268,21 @@ netns_setup() {
 		ip -n "$ns" addr add "$ip/24" dev eth0
 		ip -n "$ns" link set eth0 up
 	done
+}
+
+# The ruleset and ipsets of rules/, unmodified, in the server's namespace.
+netns_rules() {
 	in_sv ipset restore -exist <"$srcdir/rules/ckq.ipset" || bail "rules/ckq.ipset does not load"
 	in_sv iptables-restore <"$srcdir/rules/ckq.rules" || bail "rules/ckq.rules does not load"
+}
+
+# The server, client and other hosts, each with eth0 on a bridge in the
+# switch namespace, and the drop-in ruleset in the server's.
+netns_setup() {
+	netns_tmp
+	netns_add "$NS_SW" "$NS_SV" "$NS_CL" "$NS_OT"
+	netns_bridge sv:"$NS_SV":"$SV_IP" cl:"$NS_CL":"$CL_IP" ot:"$NS_OT":"$OT_IP"
+	netns_rules
 	# The server drops what it is not asked for, so the bridge is tested
 	# between the client and the other host, which answers with a reset.
 	wait_until 10 in_cl python3 "$TCP_TOOL" reach "$OT_IP" 9 ||
@@ -472,31 +493,36 @@ service_listening() {
 	in_sv ss -Hltn "sport = :$SERVICE_PORT" | grep -q LISTEN
 }
 
-# can_connect NS: a bounded TCP connect from NS to port 22 of the server.
+# can_connect NS [ADDR]: a bounded TCP connect from NS to port 22 of the
+# server at ADDR (default SV_IP; IPv6 when it has a colon).
 can_connect() {
-	ip netns exec "$1" timeout 3 nc -z -w 2 "$SV_IP" "$SERVICE_PORT"
+	local addr=${2:-$SV_IP} fam=-4
+	case $addr in *:*) fam=-6 ;; esac
+	ip netns exec "$1" timeout 3 nc "$fam" -z -w 2 "$addr" "$SERVICE_PORT"
 }
 
 cannot_connect() {
-	! can_connect "$1"
+	! can_connect "$@"
 }
 
-# The first line the service sends to a connection from NS.
+# service_line NS [ADDR]: the first line the service at ADDR (default SV_IP)
+# sends to a connection from NS.
 service_line() {
-	ip netns exec "$1" timeout 5 python3 "$TCP_TOOL" line "$SV_IP" "$SERVICE_PORT" --timeout 2
+	ip netns exec "$1" timeout 5 python3 "$TCP_TOOL" line "${2:-$SV_IP}" "$SERVICE_PORT" --timeout 2
 }
 
-# ipset_entry ADDR: ADDR's line in the grant set (exit 1 when absent).
+# ipset_entry ADDR [SET]: ADDR's line in SET (default the grant set $SET),
+# exit 1 when absent.
 ipset_entry() {
-	in_sv ipset list "$SET" | grep -E "^$1( |$)"
+	in_sv ipset list "${2:-$SET}" | grep -E "^$1( |$)"
 }
 
 in_set() {
-	ipset_entry "$1" >/dev/null
+	ipset_entry "$@" >/dev/null
 }
 
 not_in_set() {
-	! ipset_entry "$1" >/dev/null
+	! ipset_entry "$@" >/dev/null
 }
 
 # --- packet captures ----------------------------------------------------------

@@ -29,24 +29,6 @@ require_net() {
 	[ -r "$srcdir/rules/ckq6.rules" ] || bail "$srcdir/rules/ckq6.rules missing"
 }
 
-# Like netns_setup's first part: the temporary tree, the log, the traps.
-net_tmp_init() {
-	trap cleanup EXIT
-	trap 'exit 1' HUP INT TERM
-	TMP=$(mktemp -d /tmp/ckq-netns.XXXXXX) || bail "mktemp failed"
-	chmod 755 "$TMP"
-	ETC=$TMP/etc
-	LOG=$TMP/ckqd.log
-	mkdir -p "$TMP/otp" "$TMP/client"
-	: >"$LOG"
-}
-
-net_ns_add() {
-	ip netns add "$1" || bail "cannot create network namespace $1"
-	ns_made="$ns_made $1"
-	ip -n "$1" link set lo up || bail "cannot bring up lo in $1"
-}
-
 # ns_add6 NS ADDR: ADDR/64 on eth0 of NS, usable at once (no duplicate
 # address detection).
 ns_add6() {
@@ -73,25 +55,10 @@ netns_setup6() {
 # server has no route to the client's network. CL_IP becomes the client's
 # address on its own side.
 netns_setup_nat() {
-	local ns host ip
-	net_tmp_init
+	netns_tmp
 	CL_IP=$CL_NET.2
-	for ns in "$NS_SW" "$NS_SV" "$NS_OT" "$NS_NAT" "$NS_CL"; do
-		net_ns_add "$ns"
-	done
-	ip -n "$NS_SW" link add br0 type bridge || bail "cannot create a bridge"
-	ip -n "$NS_SW" link set br0 up
-	for host in sv:"$NS_SV":"$SV_IP" ot:"$NS_OT":"$OT_IP" nat:"$NS_NAT":"$NAT_OUT_IP"; do
-		ns=${host#*:}
-		ip=${ns#*:}
-		ns=${ns%%:*}
-		host=${host%%:*}
-		ip link add eth0 netns "$ns" type veth peer name "p-$host" netns "$NS_SW" ||
-			bail "cannot create the veth pair of $ns"
-		ip -n "$NS_SW" link set "p-$host" master br0 up
-		ip -n "$ns" addr add "$ip/24" dev eth0
-		ip -n "$ns" link set eth0 up
-	done
+	netns_add "$NS_SW" "$NS_SV" "$NS_OT" "$NS_NAT" "$NS_CL"
+	netns_bridge sv:"$NS_SV":"$SV_IP" ot:"$NS_OT":"$OT_IP" nat:"$NS_NAT":"$NAT_OUT_IP"
 	ip link add eth0 netns "$NS_CL" type veth peer name in0 netns "$NS_NAT" ||
 		bail "cannot create the client's link to the NAT router"
 	ip -n "$NS_NAT" addr add "$NAT_IN_IP/24" dev in0
@@ -103,8 +70,7 @@ netns_setup_nat() {
 		bail "cannot enable forwarding in $NS_NAT"
 	ip netns exec "$NS_NAT" iptables -t nat -A POSTROUTING -o eth0 -j MASQUERADE ||
 		bail "cannot set up masquerading in $NS_NAT"
-	in_sv ipset restore -exist <"$srcdir/rules/ckq.ipset" || bail "rules/ckq.ipset does not load"
-	in_sv iptables-restore <"$srcdir/rules/ckq.rules" || bail "rules/ckq.rules does not load"
+	netns_rules
 	wait_until 10 in_cl python3 "$TCP_TOOL" reach "$OT_IP" 9 ||
 		bail "the NAT router does not forward"
 }
@@ -221,30 +187,14 @@ service6_listening() {
 	in_sv ss -Hltn6 "sport = :$SERVICE_PORT" | grep -q LISTEN
 }
 
-can_connect6() {
-	ip netns exec "$1" timeout 3 nc -6 -z -w 2 "$SV6_IP" "$SERVICE_PORT"
-}
-
-cannot_connect6() {
-	! can_connect6 "$1"
-}
-
-service6_line() {
-	ip netns exec "$1" timeout 5 python3 "$TCP_TOOL" line "$SV6_IP" "$SERVICE_PORT" --timeout 2
-}
-
-# ipset6_entry ADDR: ADDR's line in the IPv6 grant set (exit 1 when absent).
-ipset6_entry() {
-	in_sv ipset list "$SET6" | grep -E "^$1( |$)"
-}
-
-in_set6() {
-	ipset6_entry "$1" >/dev/null
-}
-
-not_in_set6() {
-	! ipset6_entry "$1" >/dev/null
-}
+# lib.sh's checks of the service and the grant set, for the server's IPv6
+# address and set.
+can_connect6() { can_connect "$1" "$SV6_IP"; }
+cannot_connect6() { cannot_connect "$1" "$SV6_IP"; }
+service6_line() { service_line "$1" "$SV6_IP"; }
+ipset6_entry() { ipset_entry "$1" "$SET6"; }
+in_set6() { in_set "$1" "$SET6"; }
+not_in_set6() { not_in_set "$1" "$SET6"; }
 
 # pcap_count NAME FILTER: how many packets of capture NAME match FILTER.
 pcap_count() {
