@@ -7,9 +7,10 @@
  *   flood -m junk -d DST -p PORT -s FIRST_SOURCE [-n SOURCES] [-t SECONDS]
  *         [-c COUNT] [-r PER_SECOND]
  *       UDP datagrams from SOURCES addresses (one connected socket each):
- *       half random bytes of random length, half with a valid ckq header
- *       (message 1 or 3) of a real message 1's size and a wrong mac1, so
- *       that ckqd computes the HMAC before it refuses them.
+ *       half random bytes of random length, half laid out as a message 1
+ *       or 3 of a real message 1's size (header and length fields right
+ *       for a 2048-bit server key) with a wrong mac1, so that ckqd computes
+ *       the HMAC before it refuses them: the most a stranger can cost it.
  *   flood -m syn ...
  *       TCP SYNs through a raw socket, from SOURCES addresses and many ports.
  *
@@ -33,6 +34,7 @@
 #define POOL 1024
 #define BATCH 64
 #define MSG1_SIZE 617	/* message 1 with 2048-bit keys and a 6-byte name */
+#define SERVER_KEY_BYTES 256	/* the benchmark's server key: RSA-2048 */
 
 static volatile sig_atomic_t stop;
 
@@ -101,6 +103,12 @@ static void build_syn(struct pkt *p, uint32_t src, uint32_t dst, uint16_t sport,
 	p->len = sizeof(*ip) + sizeof(*th);
 }
 
+static void put16(uint8_t *p, size_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
 static void build_junk(struct pkt *p, unsigned int i)
 {
 	if (ckq_random(p->b, sizeof(p->b)) < 0)
@@ -116,6 +124,14 @@ static void build_junk(struct pkt *p, unsigned int i)
 	p->b[5] = (i / 2) % 2 ? CKQ_MSG_RESPONSE : CKQ_MSG_REQUEST;
 	p->b[6] = p->b[7] = 0;
 	p->len = MSG1_SIZE;
+	if (p->b[5] == CKQ_MSG_REQUEST) {
+		put16(p->b + CKQ_HDR_LEN, SERVER_KEY_BYTES);
+		put16(p->b + CKQ_HDR_LEN + 2 + SERVER_KEY_BYTES,
+		      MSG1_SIZE - CKQ_HDR_LEN - 4 - SERVER_KEY_BYTES - CKQ_MAC1_LEN);
+	} else {
+		put16(p->b + CKQ_HDR_LEN + CKQ_SID_LEN,
+		      MSG1_SIZE - CKQ_HDR_LEN - CKQ_SID_LEN - 2 - CKQ_MAC1_LEN);
+	}
 }
 
 int main(int argc, char *argv[])

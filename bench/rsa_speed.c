@@ -8,7 +8,12 @@
  *   rsa_speed -k server.key [-s SECONDS] [-j THREADS]
  *
  * Prints "key value" lines: rsa_priv_1 and rsa_priv_all (operations a
- * second), rsa_verify_1, mac1_1 (a second, 601 bytes each).
+ * second), rsa_verify_1, mac1_1 (a second, 601 bytes each). With -c, also
+ * knock_crypto_1: knocks a second that ckqd's share of the protocol allows
+ * on one core, every call ckqd makes from the pre-check of message 1 to the
+ * result, timed in this process with no I/O (the client's work untimed).
+ *
+ *   rsa_speed -k server.key [-c client.key] [-s SECONDS] [-j THREADS]
  */
 #include <getopt.h>
 #include <pthread.h>
@@ -18,6 +23,7 @@
 
 #include "bench.h"
 #include "err.h"
+#include "proto.h"
 
 static struct ckq_key *key;
 static uint8_t ct[CKQ_RSA_MAX_BYTES], sig[CKQ_RSA_MAX_BYTES];
@@ -68,18 +74,68 @@ static double run_decrypt(unsigned int threads)
 	return (double)ops / ((double)(bench_ns() - start) / 1e9);
 }
 
+/* One knock as ckqd does it, timed without the client's steps. */
+static int knock_once(const struct ckq_key *client, const struct ckq_pub *pub, uint64_t *ns)
+{
+	uint8_t m1[CKQ_MSG_MAX], m2[CKQ_MSG_MAX], m3[CKQ_MSG_MAX], m4[CKQ_MSG_MAX];
+	size_t l1, l2, l3, l4;
+	struct ckq_request req = { .request = CKQ_REQ_OPEN, .proto = CKQ_PROTO_TCP, .port = 22 };
+	struct ckq_result res = { .status = CKQ_RES_GRANTED, .proto = CKQ_PROTO_TCP, .port = 22 };
+	struct ckq_session cs, ss;
+	static struct ckq_msg1 m;
+	struct ckq_key *ukey = NULL;
+	uint8_t h[CKQ_HASH_LEN];
+	uint64_t t0, t1;
+	int ret = -1;
+
+	snprintf(req.user, sizeof(req.user), "bench");
+	req.addr.family = CKQ_AF_INET;
+	req.timestamp = (uint64_t)time(NULL);
+	res.addr = req.addr;
+	if (proto_request_build(key, client, &req, &cs, m1, sizeof(m1), &l1) < 0)
+		return -1;
+	t0 = bench_ns();
+	if (proto_precheck(key, m1, l1) != CKQ_MSG_REQUEST || proto_digest(m1, l1, h) < 0 ||
+	    proto_request_open(key, m1, l1, &m) < 0 || key_unpack(pub, &ukey) < 0 ||
+	    proto_request_verify(key, ukey, &m) < 0)
+		goto out;
+	ss = m.s;
+	if (ckq_random(ss.sid, sizeof(ss.sid)) < 0 || ckq_random(ss.ns, sizeof(ss.ns)) < 0 ||
+	    proto_challenge_build(key, &ss, m2, sizeof(m2), &l2) < 0)
+		goto out;
+	t1 = bench_ns();
+	if (proto_challenge_open(key, &cs, m2, l2) < 0 ||
+	    proto_response_build(key, client, &cs, m3, sizeof(m3), &l3) < 0)
+		goto out;
+	*ns += t1 - t0;
+	t0 = bench_ns();
+	if (proto_precheck(key, m3, l3) != CKQ_MSG_RESPONSE || proto_digest(m3, l3, h) < 0 ||
+	    proto_response_open(key, ukey, &ss, m3, l3) < 0 ||
+	    proto_result_build(key, &ss, &res, m4, sizeof(m4), &l4) < 0)
+		goto out;
+	*ns += bench_ns() - t0;
+	ret = 0;
+out:
+	key_free(ukey);
+	wipe(&m, sizeof(m));
+	wipe(&cs, sizeof(cs));
+	wipe(&ss, sizeof(ss));
+	return ret;
+}
+
 int main(int argc, char *argv[])
 {
-	const char *path = NULL;
+	const char *path = NULL, *client_path = NULL;
 	unsigned int threads = 1;
 	uint8_t msg[601], mac[CKQ_MAC1_LEN], k[CKQ_SKEY_LEN];
 	struct span part = { msg, sizeof(msg) };
 	uint64_t start, end, n;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "k:s:j:")) != -1) {
+	while ((opt = getopt(argc, argv, "k:c:s:j:")) != -1) {
 		switch (opt) {
 		case 'k': path = optarg; break;
+		case 'c': client_path = optarg; break;
 		case 's': seconds = strtod(optarg, NULL); break;
 		case 'j': threads = (unsigned int)strtoul(optarg, NULL, 10); break;
 		default: goto usage;
@@ -114,9 +170,28 @@ int main(int argc, char *argv[])
 		if (mac1_compute(key->mac1_key, msg, sizeof(msg), mac) < 0)
 			return 1;
 	printf("mac1_1 %.1f\n", (double)n / ((double)(bench_ns() - start) / 1e9));
+	if (client_path) {
+		struct ckq_key *client = bench_load_key(client_path, true);
+		struct ckq_pub *pub = NULL;
+		uint64_t ns = 0;
+
+		if (!client || key_pack(client, &pub) < 0) {
+			fprintf(stderr, "rsa_speed: cannot load the client key %s\n", client_path);
+			return 1;
+		}
+		end = bench_ns() + (uint64_t)(seconds * 1e9);
+		for (n = 0; bench_ns() < end; n++)
+			if (knock_once(client, pub, &ns) < 0) {
+				fprintf(stderr, "rsa_speed: a knock failed\n");
+				return 1;
+			}
+		printf("knock_crypto_1 %.1f\n", ns ? (double)n / ((double)ns / 1e9) : 0.0);
+		free(pub);
+		key_free(client);
+	}
 	key_free(key);
 	return 0;
 usage:
-	fprintf(stderr, "usage: rsa_speed -k server.key [-s SECONDS] [-j THREADS]\n");
+	fprintf(stderr, "usage: rsa_speed -k server.key [-c client.key] [-s SECONDS] [-j THREADS]\n");
 	return 2;
 }
