@@ -377,13 +377,13 @@ int main(int argc, char *argv[])
 	d.raw6 = pkt_raw_open(CKQ_AF_INET6);
 	if (d.raw6 < 0)
 		log_warn("no raw IPv6 socket (%s): IPv6 knocks get no answer", strerror(errno));
+	/* calloc() would not honour the counters' cache-line alignment. */
 	d.workers = aligned_alloc(_Alignof(struct worker), d.conf.queues * sizeof(*d.workers));
-	if (d.workers)
-		memset(d.workers, 0, d.conf.queues * sizeof(*d.workers));
 	if (!d.workers) {
 		log_err("out of memory for the queue workers");
 		goto out;
 	}
+	memset(d.workers, 0, d.conf.queues * sizeof(*d.workers));
 	for (d.nworkers = 0; d.nworkers < d.conf.queues; d.nworkers++) {
 		struct worker *w = &d.workers[d.nworkers];
 
