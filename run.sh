@@ -12,8 +12,10 @@ die() { echo "run.sh: $*" >&2; exit 1; }
 install_deps() {
 	[ "$(id -u)" = 0 ] || die "run me as root: the build needs apt-get, the tests need network namespaces"
 	export DEBIAN_FRONTEND=noninteractive
-	# Build: compiler, autotools, the libraries. Tests: the firewall tools,
-	# oathtool as an independent TOTP, faketime for clock skew, tcpdump,
+	# Build: compiler, autotools, the libraries. Tests: the firewall tools
+	# (nftables too: loss.sh drops packets with nft where the kernel has no
+	# sch_netem, and nftables is Debian's default firewall), mandoc for
+	# the man pages' lint, oathtool as an independent TOTP, faketime for clock skew, tcpdump,
 	# netcat and python3 for the namespace hosts, clang for libFuzzer,
 	# systemd for 'systemd-analyze security' on contrib/ckqd.service,
 	# valgrind for the daemon's path.
@@ -30,7 +32,7 @@ install_deps() {
 		build-essential autoconf automake libtool pkg-config debhelper dpkg-dev lintian \
 		libnetfilter-queue-dev libnfnetlink-dev libmnl-dev libssl-dev \
 		libipset-dev libqrencode-dev libseccomp-dev libcap-dev libmicrohttpd-dev \
-		iproute2 iptables ipset kmod oathtool faketime tcpdump fail2ban groff-base \
+		iproute2 iptables ipset nftables mandoc kmod oathtool faketime tcpdump fail2ban groff-base \
 		netcat-openbsd python3 clang libclang-rt-14-dev systemd valgrind openssh-server openssh-client \
 		chromium fwknop-server fwknop-client hyperfine >/dev/null
 	local rc=$?
