@@ -386,6 +386,7 @@ static bool legacy_tables(const char *file)
 }
 
 #define MAX_RULES 32
+#define MAX_SETS 64
 
 /*
  * The rule against ckqd's queues: an error when it sends knocks to a queue
@@ -452,7 +453,8 @@ static bool check_range(const struct ckqd_conf *conf, const struct nftrules_queu
 	return shared > 0;
 }
 
-static void check_rule(const struct ckqd_conf *conf, char *where, size_t where_len)
+static void check_rule(const struct ckqd_conf *conf, const struct nftrules_ruleset *rs,
+		       bool have_rs, char *where, size_t where_len)
 {
 	struct nftrules_queue q[MAX_RULES];
 	size_t nrules = 0, i, n;
@@ -488,6 +490,18 @@ static void check_rule(const struct ckqd_conf *conf, char *where, size_t where_l
 			    "down, knocks go on through the rules instead of being dropped; ckq "
 			    "is meant to fail closed (remove the bypass)", rule, conf->knock_port,
 			    x->iptables ? " (--queue-bypass)" : "");
+		if (have_rs) {
+			const struct nftrules_rule *jump;
+
+			if (!nftrules_reached(rs, x->family, x->table, x->chain, &jump)) {
+				say("error", "the rule in %s sends udp/%u to ckqd, but no rule jumps "
+				    "to %s: knocks never reach it (iptables -I INPUT 1 -j %s; "
+				    "ckq-firewall load puts the jump in)", rule, conf->knock_port,
+				    x->chain, x->chain);
+				v4_other |= family_v4(x->family);
+				continue;
+			}
+		}
 		if (!check_range(conf, x, rule)) {
 			v4_other |= family_v4(x->family);
 			continue;
@@ -513,10 +527,186 @@ static void check_rule(const struct ckqd_conf *conf, char *where, size_t where_l
 		    "ckqd (see rules/ckq6.rules)", conf->knock_port, ours);
 }
 
+/* "ip filter INPUT (handle 4)": where a rule is, as nft list ruleset -a shows it. */
+static const char *rule_where(char *buf, size_t len, const struct nftrules_rule *r)
+{
+	snprintf(buf, len, "%s %s %s (handle %llu)", family_name(r->family), r->table, r->chain,
+		 (unsigned long long)r->handle);
+	return buf;
+}
+
+static const char *hook_name(uint32_t hook)
+{
+	return hook == NF_INET_LOCAL_IN ? "input" : hook == NF_INET_FORWARD ? "forward" :
+	       hook == NF_INET_PRE_ROUTING ? "prerouting" : "another hook";
+}
+
+/* The ipset indexes the rules name, with the names the kernel gives them. */
+struct set_names {
+	int idx[MAX_SETS];
+	char name[MAX_SETS][GRANT_SETNAME_LEN];
+	size_t n;
+};
+
+static void set_names_load(const struct nftrules_ruleset *rs, struct set_names *sn)
+{
+	size_t i, k;
+
+	sn->n = 0;
+	for (i = 0; i < rs->nrules; i++) {
+		int idx = rs->rules[i].set;
+
+		if (idx < 0)
+			continue;
+		for (k = 0; k < sn->n && sn->idx[k] != idx; k++)
+			;
+		if (k < sn->n || sn->n == MAX_SETS)
+			continue;
+		sn->idx[sn->n] = idx;
+		if (nftrules_ipset_name(idx, sn->name[sn->n], sizeof(sn->name[0])) < 0) {
+			char where[NFTRULES_NAME_MAX * 2 + 64];
+
+			say("error", "the rule in %s names ipset number %d, which does not exist "
+			    "(any more): reload the rules after the sets (ckq-firewall load)",
+			    rule_where(where, sizeof(where), &rs->rules[i]), idx);
+			sn->name[sn->n][0] = '\0';
+		}
+		sn->n++;
+	}
+}
+
+static int set_index(const struct set_names *sn, const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < sn->n; k++)
+		if (!strcmp(sn->name[k], name))
+			return sn->idx[k];
+	return -1;
+}
+
+/*
+ * One port of one family against the layouts of rules/: full table (INPUT
+ * accepts the set's members, policy drop), coexisting chain (a chain that
+ * INPUT jumps to first drops new connections from outside the set), and
+ * the same two in FORWARD for a gateway.
+ */
+static void check_port_layout(const struct nftrules_ruleset *rs, const struct set_names *sn,
+			      const struct port_use *p, uint8_t family, const char *set)
+{
+	struct nftrules_use use[MAX_RULES];
+	const char *proto = proto_name(p->proto), *fam = family == NFPROTO_IPV4 ? "IPv4" : "IPv6";
+	const char *ipt = family == NFPROTO_IPV4 ? "iptables" : "ip6tables";
+	char where[NFTRULES_NAME_MAX * 2 + 64], first[NFTRULES_NAME_MAX * 2 + 64];
+	int idx = set_index(sn, set);
+	size_t n, i;
+
+	if (idx < 0)
+		return;		/* no rule names it: check_sets said so */
+	n = nftrules_uses(rs, family, idx, p->proto, p->port, use, MAX_RULES);
+	if (!n)
+		say("warning", "%s/%u (%s): rules name ipset %s, but none accepts its members or "
+		    "drops new connections from everyone else: not a layout of rules/ (see "
+		    "rules/README)", proto, p->port, fam, set);
+	for (i = 0; i < n && i < MAX_RULES; i++) {
+		const struct nftrules_use *u = &use[i];
+		const char *what = u->form == NFTRULES_OPENS ? "accepts new connections from" :
+			"drops new connections from outside";
+		bool gw;
+
+		rule_where(where, sizeof(where), u->rule);
+		if (u->port && u->port != p->port) {
+			say("error", "the rule in %s tests %s/%u but names ipset %s, which ckqd fills "
+			    "for %s/%u: grants for %s/%u go to the set of that port (%s-%s-%u)",
+			    where, proto, u->port, set, proto, p->port, proto, u->port,
+			    family == NFPROTO_IPV4 ? "ckq" : "ckq6", proto, u->port);
+			continue;
+		}
+		if (!u->base) {
+			say("error", "%s/%u (%s): the rule in %s %s ipset %s, but no rule jumps to "
+			    "%s: nothing in it is ever looked at (%s -I INPUT 1 -j %s, or for a "
+			    "gateway FORWARD; ckq-firewall load puts the jumps in)", proto, p->port,
+			    fam, where, what, set, u->rule->chain, ipt, u->rule->chain);
+			continue;
+		}
+		gw = u->base->hook == NF_INET_FORWARD;
+		if (u->base->hook != NF_INET_LOCAL_IN && !gw) {
+			say("warning", "%s/%u (%s): the rule in %s %s ipset %s, in a chain of the "
+			    "%s hook: not a layout of rules/", proto, p->port, fam, where, what, set,
+			    hook_name(u->base->hook));
+			continue;
+		}
+		if (u->form == NFTRULES_OPENS)
+			say("note", "%s/%u (%s): %s, full table: %s %s accepts new connections "
+			    "from ipset %s (%s)", proto, p->port, fam, gw ? "gateway" : "host",
+			    u->base->table, u->base->name, set, where);
+		else
+			say("note", "%s/%u (%s): %s, coexisting chain: %s %s jumps to %s (handle "
+			    "%llu), which drops new connections from outside ipset %s", proto,
+			    p->port, fam, gw ? "gateway" : "host", u->base->table, u->base->name,
+			    u->rule->chain, u->jump ? (unsigned long long)u->jump->handle : 0ULL, set);
+		if (u->form == NFTRULES_OPENS && !u->base->policy_drop)
+			say("error", "%s/%u (%s): %s %s accepts ipset %s's members, but its policy "
+			    "is accept: everyone else gets in as well (the full-table layout sets "
+			    "policy DROP; beside another firewall use the coexisting chain, "
+			    "rules/ckq-chain.rules)", proto, p->port, fam, u->base->table,
+			    u->base->name, set);
+		if (u->first)
+			say(u->first->narrow ? "warning" : "error", "%s/%u (%s): the rule in %s "
+			    "accepts %s/%u%s before %s: %s get in without a knock (delete it, or "
+			    "put ckq's rule above it: ckq-firewall load)", proto, p->port, fam,
+			    rule_where(first, sizeof(first), u->first), proto, p->port,
+			    u->first->narrow ? " for some packets (it tests more)" : "",
+			    u->jump ? "the jump to ckq's chain" : "ckq's rule",
+			    u->first->narrow ? "those" : "all");
+	}
+}
+
+static void check_layouts(const struct port_uses *pu, struct nftrules_ruleset *rs, bool have_rs)
+{
+	struct set_names *sn;
+	char set[GRANT_SETNAME_LEN];
+	size_t i, k;
+
+	if (!have_rs)
+		return;		/* check_rule said why */
+	sn = calloc(1, sizeof(*sn));
+	if (!sn) {
+		say("error", "out of memory");
+		return;
+	}
+	set_names_load(rs, sn);
+	for (i = 0; i < pu->n; i++) {
+		grant_set_name(set, CKQ_AF_INET, pu->p[i].proto, pu->p[i].port);
+		check_port_layout(rs, sn, &pu->p[i], NFPROTO_IPV4, set);
+		grant_set_name(set, CKQ_AF_INET6, pu->p[i].proto, pu->p[i].port);
+		check_port_layout(rs, sn, &pu->p[i], NFPROTO_IPV6, set);
+	}
+	/* A set of ckq's that rules name but no user's port fills. */
+	for (k = 0; k < sn->n; k++) {
+		bool used = false;
+
+		if (strncmp(sn->name[k], "ckq-", 4) && strncmp(sn->name[k], "ckq6-", 5))
+			continue;
+		for (i = 0; i < pu->n && !used; i++) {
+			grant_set_name(set, CKQ_AF_INET, pu->p[i].proto, pu->p[i].port);
+			used = !strcmp(set, sn->name[k]);
+			grant_set_name(set, CKQ_AF_INET6, pu->p[i].proto, pu->p[i].port);
+			used |= !strcmp(set, sn->name[k]);
+		}
+		if (!used)
+			say("note", "rules name ipset %s, but no user may open its port: it stays "
+			    "empty (ckq-admin add-user --ports)", sn->name[k]);
+	}
+	free(sn);
+}
+
 int check_main(int argc, char *argv[])
 {
 	struct daemon_user du = { 0 };
 	struct port_uses pu = { 0 };
+	struct nftrules_ruleset rs;
+	bool have_rs;
 	struct ckqd_conf conf;
 	char where[NFTRULES_NAME_MAX * 2 + 64], ours[40];
 	size_t users;
@@ -536,7 +726,10 @@ int check_main(int argc, char *argv[])
 	users = check_users(&du, &pu);
 	check_sets(&pu);
 	check_bound(&conf, &pid);
-	check_rule(&conf, where, sizeof(where));
+	have_rs = nftrules_dump(&rs) == 0;
+	check_rule(&conf, &rs, have_rs, where, sizeof(where));
+	check_layouts(&pu, &rs, have_rs);
+	nftrules_free(&rs);
 	free(pu.p);
 	if (problems) {
 		printf("ckq-admin check: %u problem%s\n", problems, problems == 1 ? "" : "s");

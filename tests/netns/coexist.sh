@@ -169,6 +169,36 @@ is "$RUN_RC" 0 "ckq open over IPv6 exits 0"
 check "the client connects to [server]:22 after its IPv6 knock" can_connect6 "$NS_CL"
 check "the other host still cannot over IPv6" cannot_connect6 "$NS_OT"
 
+# --- ckq-admin check reads the layout, and what breaks it ---
+run in_sv "$CKQ_ADMIN" -c "$ETC" check
+check "ckq-admin check: all is well (exit 0)" test "$RUN_RC" = 0
+[ "$RUN_RC" = 0 ] || run_diag
+check "it recognises the coexisting chain (IPv4)" \
+	grep -q '^note: tcp/22 (IPv4): host, coexisting chain: filter INPUT jumps to ckq-INPUT' "$RUN_OUT"
+check "and (IPv6)" \
+	grep -q '^note: tcp/22 (IPv6): host, coexisting chain: filter INPUT jumps to ckq-INPUT' "$RUN_OUT"
+in_sv iptables -I INPUT 1 -p tcp --dport 22 -j ACCEPT
+run in_sv "$CKQ_ADMIN" -c "$ETC" check
+check "an ACCEPT of tcp/22 above the jump: ckq-admin check fails" test "$RUN_RC" = 1
+check "saying that it lets everyone in without a knock" \
+	grep -q '^error: tcp/22 (IPv4): the rule in ip filter INPUT (handle [0-9]*) accepts tcp/22 before the jump to ckq.s chain: all get in without a knock' "$RUN_OUT"
+[ "$RUN_RC" = 1 ] || run_diag
+in_sv iptables -D INPUT -p tcp --dport 22 -j ACCEPT
+in_sv iptables -D INPUT -j ckq-INPUT
+run in_sv "$CKQ_ADMIN" -c "$ETC" check
+check "without the jump: ckq-admin check fails" test "$RUN_RC" = 1
+check "saying that no rule jumps to ckq-INPUT, for the grants" \
+	grep -q '^error: tcp/22 (IPv4): the rule in ip filter ckq-INPUT (handle [0-9]*) drops new connections from outside ipset ckq-tcp-22, but no rule jumps to ckq-INPUT' "$RUN_OUT"
+check "and for the knocks" \
+	grep -q '^error: the rule in ip filter ckq-INPUT (handle [0-9]*) sends udp/8888 to ckqd, but no rule jumps to ckq-INPUT' "$RUN_OUT"
+[ "$RUN_RC" = 1 ] || run_diag
+in_sv iptables -I INPUT 1 -j ckq-INPUT
+in_sv iptables -D ckq-INPUT -p udp -m udp --dport 8888 -j NFQUEUE --queue-num 0
+in_sv ip6tables -D ckq-INPUT -p udp -m udp --dport 8888 -j NFQUEUE --queue-num 0
+run in_sv "$CKQ_ADMIN" -c "$ETC" check
+check "without the NFQUEUE rule: ckq-admin check says the knock port is not queued" \
+	grep -q '^error: no rule sends udp/8888 to queue 0' "$RUN_OUT"
+
 # --- loading again ---
 run fw load
 is "$RUN_RC" 0 "ckq-firewall load again exits 0"
