@@ -234,7 +234,11 @@ static void check_sets(const struct port_uses *pu)
 		grant_set_name(set, CKQ_AF_INET, p->proto, p->port);
 		grant_set_name(set6, CKQ_AF_INET6, p->proto, p->port);
 		r = grant_set_info(g, set, &refs, &family);
-		if (r == CKQ_ERR_NOENT)
+		/* A port only IPv6 reaches (a routed LAN host, rules/gateway/) needs no IPv4 set. */
+		if (r == CKQ_ERR_NOENT && grant_set_info(g, set6, &refs, &family) == 0)
+			say("note", "%s/%u: no ipset %s: IPv4 knocks for it cannot be granted (IPv6 "
+			    "ones can: %s exists)", proto, p->port, set, set6);
+		else if (r == CKQ_ERR_NOENT)
 			say("error", "%s/%u (%s): no ipset %s, so every grant of it fails (ipset "
 			    "create %s hash:ip family inet timeout 0 comment; and a rule that "
 			    "accepts it, see rules/)", proto, p->port, p->users, set, set);

@@ -584,8 +584,9 @@ static void pr_conntrack(struct nftrules_rule *r, struct cur *c)
 		if (m.invert_flags & XT_CONNTRACK_ORIGDST_PORT) {
 			r->narrow = true;
 		} else {
+			/* In the host's order, as xt matches keep their ports. */
 			r->has_origdport = true;
-			r->origdport = ntohs(m.origdst_port);
+			r->origdport = m.origdst_port;
 		}
 	}
 }

@@ -129,6 +129,13 @@ wait_until 10 in_cl python3 "$TCP_TOOL" reach "$OT_IP" 9 || bail "the bridge doe
 check "the LAN host reaches the client through the router" \
 	in_lan python3 "$TCP_TOOL" reach "$CL_IP" 9
 start_ckqd
+run in_sv "$CKQ_ADMIN" -c "$ETC" check
+is "$RUN_RC" 0 "ckq-admin check passes on the full tables"
+[ "$RUN_RC" = 0 ] || run_diag
+check "it recognises the gateway's full table (IPv4, tcp/$FWD_PORT)" \
+	grep -q "^note: tcp/$FWD_PORT (IPv4): gateway, full table: filter FORWARD accepts new connections from ipset ckq-tcp-$FWD_PORT" "$RUN_OUT"
+check "and (IPv6, tcp/22)" \
+	grep -q "^note: tcp/22 (IPv6): gateway, full table: filter FORWARD accepts new connections from ipset ckq6-tcp-22" "$RUN_OUT"
 open_close "full tables" alice carol
 
 # --- a router with its own open port forward, and the coexisting chains ---
@@ -149,6 +156,14 @@ is "$RUN_RC" 0 "ckq-firewall load (layout gateway-chain) exits 0"
 [ "$RUN_RC" = 0 ] || run_diag
 check "the jump to ckq-FORWARD is the first rule of FORWARD" \
 	sh -c "ip netns exec $NS_SV iptables -S FORWARD | sed -n 2p | grep -qx -- '-A FORWARD -j ckq-FORWARD'"
+run in_sv "$CKQ_ADMIN" -c "$ETC" check
+is "$RUN_RC" 0 "ckq-admin check passes on the coexisting chains"
+[ "$RUN_RC" = 0 ] || run_diag
+check "it recognises the gateway's coexisting chain (IPv4)" \
+	grep -q "^note: tcp/$FWD_PORT (IPv4): gateway, coexisting chain: filter FORWARD jumps to ckq-FORWARD" "$RUN_OUT"
+check "and (IPv6)" \
+	grep -q "^note: tcp/22 (IPv6): gateway, coexisting chain: filter FORWARD jumps to ckq-FORWARD" "$RUN_OUT"
+in_sv iptables -P FORWARD ACCEPT
 open_close "coexisting chains" bob dave
 run fw unload
 is "$RUN_RC" 0 "ckq-firewall unload exits 0"
