@@ -10,6 +10,11 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nf_tables_compat.h>
 #include <linux/netfilter/xt_tcpudp.h>
+#include <linux/netfilter/xt_conntrack.h>
+#include <linux/netfilter/xt_multiport.h>
+#include <linux/netfilter/xt_set.h>
+#include <linux/netfilter/ipset/ip_set.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <libmnl/libmnl.h>
 
 #include "err.h"
@@ -394,9 +399,372 @@ static void test_nft(void)
 	is_int(match(buf, n, 8888, &q), 0, "NFQUEUE revision 3 with its data cut short");
 }
 
+/* --- the layouts: rules parsed whole, then judged together ------------------ */
+
+static void e_xt(struct rb *b, const char *name, uint32_t rev, const void *info, size_t n)
+{
+	ex_start(b, "match");
+	mnl_attr_put_strz(b->nlh, NFTA_MATCH_NAME, name);
+	put32(b, NFTA_MATCH_REV, rev);
+	mnl_attr_put(b->nlh, NFTA_MATCH_INFO, n, info);
+	ex_end(b);
+}
+
+static void e_tcp_dport(struct rb *b, uint16_t port)
+{
+	static const uint8_t tcp = IPPROTO_TCP;
+	uint8_t p[2] = { (uint8_t)(port >> 8), (uint8_t)port };
+
+	e_meta_l4proto(b, NFT_REG_1);
+	e_cmp(b, NFT_REG_1, NFT_CMP_EQ, &tcp, 1);
+	e_payload(b, NFT_REG_1, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+	e_cmp(b, NFT_REG_1, NFT_CMP_EQ, p, 2);
+}
+
+/* -m conntrack [!] --ctstate STATES [--ctorigdstport PORT], as iptables-nft 1.8.9 */
+static void e_ctstate(struct rb *b, uint16_t states, bool inv, uint16_t origdport)
+{
+	struct xt_conntrack_mtinfo3 m;
+
+	memset(&m, 0, sizeof(m));
+	m.match_flags = XT_CONNTRACK_STATE;
+	m.state_mask = states;
+	if (inv)
+		m.invert_flags = XT_CONNTRACK_STATE;
+	if (origdport) {
+		m.match_flags |= XT_CONNTRACK_ORIGDST_PORT;
+		m.origdst_port = m.origdst_port_high = origdport;
+	}
+	e_xt(b, "conntrack", 3, &m, sizeof(m));
+}
+
+static void e_set(struct rb *b, uint16_t idx, bool inv)
+{
+	struct xt_set_info_match_v4 m;
+
+	memset(&m, 0, sizeof(m));
+	m.match_set.index = idx;
+	m.match_set.dim = 1;
+	m.match_set.flags = IPSET_DIM_ONE_SRC | (inv ? IPSET_INV_MATCH : 0);
+	e_xt(b, "set", 4, &m, sizeof(m));
+}
+
+static void e_jump(struct rb *b, const char *chain)
+{
+	struct nlattr *d, *v;
+
+	ex_start(b, "immediate");
+	put32(b, NFTA_IMMEDIATE_DREG, NFT_REG_VERDICT);
+	d = mnl_attr_nest_start(b->nlh, NFTA_IMMEDIATE_DATA);
+	v = mnl_attr_nest_start(b->nlh, NFTA_DATA_VERDICT);
+	put32(b, NFTA_VERDICT_CODE, (uint32_t)NFT_JUMP);
+	mnl_attr_put_strz(b->nlh, NFTA_VERDICT_CHAIN, chain);
+	mnl_attr_nest_end(b->nlh, v);
+	mnl_attr_nest_end(b->nlh, d);
+	ex_end(b);
+}
+
+#define EST (XT_CONNTRACK_STATE_BIT(IP_CT_ESTABLISHED) | XT_CONNTRACK_STATE_BIT(IP_CT_RELATED))
+#define NEW XT_CONNTRACK_STATE_BIT(IP_CT_NEW)
+
+static void test_parse_rule(void)
+{
+	uint8_t buf[4096];
+	struct nftrules_rule r;
+	struct nftrules_chain c;
+	struct rb b;
+	size_t n;
+
+	/* rules/ckq-chain.rules' gate */
+	rb_start(&b, buf, NFPROTO_IPV4);
+	e_tcp_dport(&b, 22);
+	e_ctstate(&b, EST, true, 0);
+	e_set(&b, 5, true);
+	e_counter(&b);
+	e_verdict(&b, NF_DROP);
+	n = rb_end(&b);
+	is_int(nftrules_parse_rule(buf, n, &r), 0, "the coexisting gate parses");
+	ok(r.proto == IPPROTO_TCP && r.has_dport && r.dport_lo == 22 && r.dport_hi == 22 &&
+	   !r.dport_inv, "... tcp/22");
+	ok(!r.established, "... ! --ctstate RELATED,ESTABLISHED lets new connections match");
+	ok(r.set == 5 && r.set_inv, "... ! --match-set, ipset index 5");
+	ok(r.verdict == NFTRULES_DROP && !r.narrow, "... drop, nothing else tested");
+	ok(!strcmp(r.table, "ckq") && !strcmp(r.chain, "input") && r.handle == 42,
+	   "... table, chain, handle");
+
+	/* -A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT */
+	rb_start(&b, buf, NFPROTO_IPV4);
+	e_ctstate(&b, EST, false, 0);
+	e_verdict(&b, NF_ACCEPT);
+	n = rb_end(&b);
+	is_int(nftrules_parse_rule(buf, n, &r), 0, "RELATED,ESTABLISHED accept parses");
+	ok(r.established && r.verdict == NFTRULES_ACCEPT && r.set == -1 && !r.has_dport,
+	   "... only known connections, no set, no port");
+
+	/* rules/gateway/ckq.rules' FORWARD rule */
+	rb_start(&b, buf, NFPROTO_IPV4);
+	e_payload(&b, NFT_REG_1, NFT_PAYLOAD_NETWORK_HEADER, 16, 4);
+	e_cmp(&b, NFT_REG_1, NFT_CMP_EQ, (uint8_t[4]){ 192, 168, 1, 10 }, 4);
+	e_tcp_dport(&b, 22);
+	e_ctstate(&b, NEW, false, 2222);
+	e_set(&b, 7, false);
+	e_verdict(&b, NF_ACCEPT);
+	n = rb_end(&b);
+	is_int(nftrules_parse_rule(buf, n, &r), 0, "the gateway's FORWARD rule parses");
+	ok(r.has_origdport && r.origdport == 2222 && r.dport_lo == 22,
+	   "... --ctorigdstport 2222 beside --dport 22");
+	ok(r.narrow && !r.established && r.set == 7 && !r.set_inv && r.verdict == NFTRULES_ACCEPT,
+	   "... the address makes it narrow; new connections from ipset 7 accepted");
+
+	/* -A INPUT -j ckq-INPUT */
+	rb_start(&b, buf, NFPROTO_IPV6);
+	e_counter(&b);
+	e_jump(&b, "ckq-INPUT");
+	n = rb_end(&b);
+	is_int(nftrules_parse_rule(buf, n, &r), 0, "a jump parses");
+	ok(r.verdict == NFTRULES_JUMP && !strcmp(r.target, "ckq-INPUT") && r.family == NFPROTO_IPV6,
+	   "... to ckq-INPUT, IPv6");
+
+	/* -p tcp -m multiport --dports 22,80:90 -j ACCEPT */
+	{
+		struct xt_multiport_v1 m;
+
+		memset(&m, 0, sizeof(m));
+		m.flags = XT_MULTIPORT_DESTINATION;
+		m.count = 3;
+		m.ports[0] = 22;
+		m.ports[1] = 80;
+		m.pflags[1] = 1;
+		m.ports[2] = 90;
+		rb_start(&b, buf, NFPROTO_IPV4);
+		e_xt(&b, "multiport", 1, &m, sizeof(m));
+		e_verdict(&b, NF_ACCEPT);
+		n = rb_end(&b);
+		is_int(nftrules_parse_rule(buf, n, &r), 0, "multiport parses");
+		ok(r.nmports == 2 && r.mport_lo[0] == 22 && r.mport_hi[0] == 22 &&
+		   r.mport_lo[1] == 80 && r.mport_hi[1] == 90 && !r.narrow,
+		   "... 22, and the range 80:90");
+	}
+
+	/* A rule message cut in the middle of its expressions. */
+	rb_start(&b, buf, NFPROTO_IPV4);
+	e_tcp_dport(&b, 22);
+	n = rb_end(&b);
+	is_int(nftrules_parse_rule(buf, n - 6, &r), CKQ_ERR_FORMAT, "a truncated rule is refused");
+	is_int(nftrules_parse_chain(buf, n, &c), CKQ_ERR_FORMAT, "a rule is not a chain");
+
+	{
+		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+		struct nfgenmsg *nfg;
+		struct nlattr *hook;
+
+		nlh->nlmsg_type = NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWCHAIN;
+		nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+		nfg->nfgen_family = NFPROTO_IPV4;
+		mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, "filter");
+		mnl_attr_put_strz(nlh, NFTA_CHAIN_NAME, "INPUT");
+		hook = mnl_attr_nest_start(nlh, NFTA_CHAIN_HOOK);
+		mnl_attr_put_u32(nlh, NFTA_HOOK_HOOKNUM, htonl(NF_INET_LOCAL_IN));
+		mnl_attr_put_u32(nlh, NFTA_HOOK_PRIORITY, htonl(0));
+		mnl_attr_nest_end(nlh, hook);
+		mnl_attr_put_u32(nlh, NFTA_CHAIN_POLICY, htonl(NF_DROP));
+		is_int(nftrules_parse_chain(buf, nlh->nlmsg_len, &c), 0, "a base chain parses");
+		ok(c.base && c.hook == NF_INET_LOCAL_IN && c.policy_drop && !strcmp(c.name, "INPUT"),
+		   "... INPUT, input hook, policy drop");
+	}
+
+#if __BYTE_ORDER == __LITTLE_ENDIAN
+	{
+		uint8_t raw[2048];
+
+		n = unhex(ipt_set, raw, sizeof(raw));
+		is_int(nftrules_parse_rule(raw, n, &r), 0, "the kernel's dump of ckq.rules' accept");
+		ok(r.proto == IPPROTO_TCP && r.dport_lo == 22 && !r.established && r.set >= 0 &&
+		   !r.set_inv && r.verdict == NFTRULES_ACCEPT, "... tcp/22, NEW, a set, accept");
+	}
+#else
+	ok(1, "# SKIP iptables-nft vectors are little-endian");
+	ok(1, "# SKIP iptables-nft vectors are little-endian");
+#endif
+}
+
+/* A ruleset built by hand: chains, then rules in the order they run. */
+struct lay {
+	struct nftrules_chain c[8];
+	struct nftrules_rule r[16];
+	struct nftrules_ruleset rs;
+};
+
+static void lay_chain(struct lay *l, const char *name, uint32_t hook, bool base, bool drop)
+{
+	struct nftrules_chain *c = &l->c[l->rs.nchains++];
+
+	memset(c, 0, sizeof(*c));
+	c->family = NFPROTO_IPV4;
+	snprintf(c->table, sizeof(c->table), "filter");
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->base = base;
+	c->hook = hook;
+	c->policy_drop = drop;
+}
+
+static struct nftrules_rule *lay_rule(struct lay *l, const char *chain, enum nftrules_verdict v)
+{
+	struct nftrules_rule *r = &l->r[l->rs.nrules];
+
+	memset(r, 0, sizeof(*r));
+	r->family = NFPROTO_IPV4;
+	r->handle = ++l->rs.nrules;
+	snprintf(r->table, sizeof(r->table), "filter");
+	snprintf(r->chain, sizeof(r->chain), "%s", chain);
+	r->set = -1;
+	r->verdict = v;
+	return r;
+}
+
+static void lay_init(struct lay *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->rs.chains = l->c;
+	l->rs.rules = l->r;
+}
+
+static struct nftrules_rule *port_rule(struct lay *l, const char *chain, uint16_t port,
+				       enum nftrules_verdict v)
+{
+	struct nftrules_rule *r = lay_rule(l, chain, v);
+
+	r->proto = IPPROTO_TCP;
+	r->has_dport = true;
+	r->dport_lo = r->dport_hi = port;
+	return r;
+}
+
+/* A server with policy accept, ckq's chain jumped to from INPUT. */
+static void coexisting(struct lay *l, bool accept_first, bool with_jump)
+{
+	struct nftrules_rule *r;
+
+	lay_init(l);
+	lay_chain(l, "INPUT", NF_INET_LOCAL_IN, true, false);
+	lay_chain(l, "ckq-INPUT", 0, false, false);
+	lay_chain(l, "f2b-sshd", 0, false, false);
+	r = lay_rule(l, "INPUT", NFTRULES_JUMP);
+	snprintf(r->target, sizeof(r->target), "f2b-sshd");
+	lay_rule(l, "INPUT", NFTRULES_ACCEPT)->established = true;
+	lay_rule(l, "INPUT", NFTRULES_ACCEPT)->narrow = true;	/* -i lo */
+	if (accept_first)
+		port_rule(l, "INPUT", 22, NFTRULES_ACCEPT);
+	if (with_jump) {
+		r = lay_rule(l, "INPUT", NFTRULES_JUMP);
+		snprintf(r->target, sizeof(r->target), "ckq-INPUT");
+	}
+	port_rule(l, "INPUT", 80, NFTRULES_ACCEPT);
+	lay_rule(l, "ckq-INPUT", NFTRULES_QUEUE);
+	r = port_rule(l, "ckq-INPUT", 22, NFTRULES_DROP);
+	r->set = 3;
+	r->set_inv = true;
+	lay_rule(l, "f2b-sshd", NFTRULES_DROP)->narrow = true;
+	lay_rule(l, "f2b-sshd", NFTRULES_RETURN);
+}
+
+static void test_layouts(void)
+{
+	struct lay l;
+	struct nftrules_use u[4];
+	const struct nftrules_rule *jump;
+	struct nftrules_rule *r;
+	size_t n;
+
+	coexisting(&l, false, true);
+	n = nftrules_uses(&l.rs, NFPROTO_IPV4, 3, IPPROTO_TCP, 22, u, 4);
+	is_int(n, 1, "coexisting chain: one rule uses the set");
+	ok(u[0].form == NFTRULES_GATES && u[0].base == &l.c[0] && u[0].port == 22,
+	   "... a gate, entered from INPUT, for tcp/22");
+	ok(u[0].jump && u[0].jump->handle == 4 && !u[0].first,
+	   "... through the jump (handle 4); the ESTABLISHED and lo accepts above do not count");
+	is_int(nftrules_uses(&l.rs, NFPROTO_IPV6, 3, IPPROTO_TCP, 22, u, 4), 0,
+	       "... and it is no IPv6 rule");
+	is_int(nftrules_uses(&l.rs, NFPROTO_IPV4, 4, IPPROTO_TCP, 22, u, 4), 0,
+	       "... nor one of another set");
+
+	coexisting(&l, true, true);
+	n = nftrules_uses(&l.rs, NFPROTO_IPV4, 3, IPPROTO_TCP, 22, u, 4);
+	ok(n == 1 && u[0].first && u[0].first->handle == 4 && u[0].first->dport_lo == 22,
+	   "an ACCEPT of tcp/22 above the jump is found");
+	n = nftrules_uses(&l.rs, NFPROTO_IPV4, 3, IPPROTO_TCP, 80, u, 4);
+	ok(n == 1 && !u[0].first, "... and is nothing to tcp/80's");
+
+	coexisting(&l, false, true);
+	r = &l.r[2];	/* the -i lo accept becomes a multiport 22,443 one */
+	r->narrow = false;
+	r->nmports = 2;
+	r->mport_lo[0] = r->mport_hi[0] = 443;
+	r->mport_lo[1] = r->mport_hi[1] = 22;
+	n = nftrules_uses(&l.rs, NFPROTO_IPV4, 3, IPPROTO_TCP, 22, u, 4);
+	ok(n == 1 && u[0].first == r, "a multiport ACCEPT of 443,22 above the jump is found");
+	r->mports_inv = true;
+	nftrules_uses(&l.rs, NFPROTO_IPV4, 3, IPPROTO_TCP, 22, u, 4);
+	ok(!u[0].first, "... and not once it says ! --dports");
+
+	coexisting(&l, false, false);
+	n = nftrules_uses(&l.rs, NFPROTO_IPV4, 3, IPPROTO_TCP, 22, u, 4);
+	ok(n == 1 && !u[0].base && !u[0].jump, "without the jump: the gate is reached from nowhere");
+	ok(!nftrules_reached(&l.rs, NFPROTO_IPV4, "filter", "ckq-INPUT", &jump) && !jump,
+	   "... so is the knock's queue rule in it");
+	ok(nftrules_reached(&l.rs, NFPROTO_IPV4, "filter", "f2b-sshd", &jump) == &l.c[0] &&
+	   jump == &l.r[0], "fail2ban's chain is reached from INPUT by the first rule");
+
+	/* The full table: policy drop, the set's members accepted. */
+	lay_init(&l);
+	lay_chain(&l, "INPUT", NF_INET_LOCAL_IN, true, true);
+	lay_rule(&l, "INPUT", NFTRULES_QUEUE);
+	lay_rule(&l, "INPUT", NFTRULES_ACCEPT)->narrow = true;
+	lay_rule(&l, "INPUT", NFTRULES_ACCEPT)->established = true;
+	r = port_rule(&l, "INPUT", 22, NFTRULES_ACCEPT);
+	r->set = 1;
+	n = nftrules_uses(&l.rs, NFPROTO_IPV4, 1, IPPROTO_TCP, 22, u, 4);
+	ok(n == 1 && u[0].form == NFTRULES_OPENS && u[0].base == &l.c[0] && !u[0].jump &&
+	   !u[0].first && u[0].base->policy_drop, "full table: INPUT itself accepts the set's members");
+	r->dport_lo = r->dport_hi = 2022;
+	nftrules_uses(&l.rs, NFPROTO_IPV4, 1, IPPROTO_TCP, 22, u, 4);
+	is_int(u[0].port, 2022, "... a rule for another port than the set's is seen as such");
+
+	/* The gateway: FORWARD jumps to ckq-FORWARD, which tests the port before DNAT. */
+	lay_init(&l);
+	lay_chain(&l, "FORWARD", NF_INET_FORWARD, true, false);
+	lay_chain(&l, "ckq-FORWARD", 0, false, false);
+	lay_chain(&l, "DOCKER-USER", 0, false, false);
+	r = lay_rule(&l, "FORWARD", NFTRULES_JUMP);
+	snprintf(r->target, sizeof(r->target), "DOCKER-USER");
+	r = lay_rule(&l, "DOCKER-USER", NFTRULES_JUMP);	/* two levels down */
+	snprintf(r->target, sizeof(r->target), "ckq-FORWARD");
+	r = port_rule(&l, "ckq-FORWARD", 22, NFTRULES_DROP);
+	r->has_origdport = true;
+	r->origdport = 2222;
+	r->narrow = true;
+	r->set = 2;
+	r->set_inv = true;
+	n = nftrules_uses(&l.rs, NFPROTO_IPV4, 2, IPPROTO_TCP, 2222, u, 4);
+	ok(n == 1 && u[0].base && u[0].base->hook == NF_INET_FORWARD && u[0].port == 2222,
+	   "gateway: the gate is entered from FORWARD, for the original port 2222");
+	ok(u[0].jump == &l.r[0], "... through DOCKER-USER: the jump that leaves FORWARD is named");
+
+	/* Chains that jump to each other and to nothing hooked: no loop forever. */
+	lay_init(&l);
+	lay_chain(&l, "a", 0, false, false);
+	lay_chain(&l, "b", 0, false, false);
+	snprintf(lay_rule(&l, "a", NFTRULES_JUMP)->target, NFTRULES_NAME_MAX, "b");
+	snprintf(lay_rule(&l, "b", NFTRULES_JUMP)->target, NFTRULES_NAME_MAX, "a");
+	ok(!nftrules_reached(&l.rs, NFPROTO_IPV4, "filter", "a", &jump),
+	   "a loop of jumps is reached from nowhere, and ends");
+}
+
 int main(void)
 {
 	test_iptables_nft();
 	test_nft();
+	test_parse_rule();
+	test_layouts();
 	return done_testing();
 }
