@@ -25,7 +25,9 @@ static const char check_usage[] =
 	"the server key pair, every user's files and who may read them, an ipset\n"
 	"used by a firewall rule for every port of every user, ckqd bound to its\n"
 	"queues, and a rule (read from nftables, as iptables-nft loads it) sending\n"
-	"the knock port to exactly those queues, and not letting knocks bypass it.\n"
+	"the knock port to exactly those queues, and not letting knocks bypass it;\n"
+	"then which layout of rules/ each port's rules make (full table, coexisting\n"
+	"chain, gateway) and what breaks it (no jump, the port accepted first...).\n"
 	"Exits 0 when all is well, 1 otherwise.\n";
 
 static unsigned int problems;
