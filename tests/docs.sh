@@ -124,7 +124,7 @@ prog_help() {
 
 # --- man pages -------------------------------------------------------------
 
-pages="ckq.1 ckqd.conf.5 ckqd.8 ckq-admin.8"
+pages="ckq.1 ckqd.conf.5 ckqd.8 ckq-admin.8 ckq-firewall.8"
 for page in $pages; do
 	f=$srcdir/doc/$page
 	if [ ! -f "$f" ]; then
