@@ -188,6 +188,16 @@ check "ckqd.service names nothing in /usr/local" eval "! grep -q /usr/local '$sv
 check "ckqd.service keeps the hardening of contrib/ckqd.service" \
 	eval "diff <(grep -v '^#\|^ExecStart=\|^Documentation=' '$top/contrib/ckqd.service') \
 		<(grep -v '^#\|^ExecStart=\|^Documentation=' '$svc') >/dev/null"
+fwsvc=$sroot/${unit%/*}/ckq-firewall.service
+check "ckq-server holds ckq-firewall.service beside ckqd.service" test -f "$fwsvc"
+exec_start=$(sed -n 's/^ExecStart=//p' "$fwsvc" 2>/dev/null)
+check "ckq-firewall.service runs /usr/sbin/ckq-firewall load (ExecStart=$exec_start)" \
+	test "$exec_start" = "/usr/sbin/ckq-firewall load"
+check "ckq-firewall.service names nothing in /usr/local" eval "! grep -q /usr/local '$fwsvc'"
+check "ckq-firewall finds the package's rules (files, layout chain)" \
+	eval "printf 'layout = chain\\n' >'$work/firewall' && \
+		CKQ_FIREWALL_CONF='$work/firewall' sh '$sroot/usr/sbin/ckq-firewall' files | \
+		grep -qx '$sroot/usr/sbin/../share/ckq/rules/ckq-chain.rules\|$sroot/usr/share/ckq/rules/ckq-chain.rules'"
 
 # The maintainer scripts against stand-ins that log their arguments: getent
 # knows the ckqd user once adduser made it; deb-systemd-helper answers as on
