@@ -27,6 +27,13 @@ int admin_getopt(int argc, char *argv[], const char *usage, int *ret);
 
 /* SIGHUP to a running ckqd; returns 1 if signalled, 0 if none runs. */
 int reload_daemon(void);
+/*
+ * SIGHUP to a running ckqd, then waits (10 s at most) until ckqd says a
+ * reload that began after this call read users/ is in force. 1 when it is
+ * (and, with must_load, ckqd loaded NAME rather than refusing them as
+ * unreadable), 0 when no ckqd runs, < 0 with why in err otherwise.
+ */
+int reload_confirm(const char *name, bool must_load, char *err, size_t err_len);
 /* The pid of the running ckqd named by the pid file, or 0. */
 long daemon_pid(void);
 /*

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +152,111 @@ int reload_daemon(void)
 	if (kill((pid_t)pid, SIGHUP) < 0) {
 		fprintf(stderr, "ckq-admin: cannot signal ckqd (pid %ld): %s\n", pid, strerror(errno));
 		return CKQ_ERR_IO;
+	}
+	return 1;
+}
+
+/* How long ckq-admin waits for ckqd to say it reloaded. */
+#define RELOAD_WAIT_MS 10000
+
+struct reload_state {
+	long pid;
+	unsigned long long started, done;
+	bool truncated;
+	char error[sizeof(((struct kv_iter *)0)->value)];
+	char broken[sizeof(((struct kv_iter *)0)->value)];	/* why `name` is refused, or "" */
+};
+
+/* 0 with *st, or < 0 when there is no file (yet) to read. */
+static int reload_state_read(const char *path, const char *name, struct reload_state *st)
+{
+	char why[CKQ_ERRBUF], *text = NULL;
+	struct kv_iter it;
+	size_t len = 0, nlen = name ? strlen(name) : 0;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	r = file_read(path, false, &text, &len, why, sizeof(why));
+	if (r < 0)
+		return r;
+	kv_init(&it, text, len);
+	while ((r = kv_next(&it)) != 0) {
+		if (r < 0)
+			continue;
+		if (!strcmp(it.key, "pid"))
+			st->pid = strtol(it.value, NULL, 10);
+		else if (!strcmp(it.key, "started"))
+			st->started = strtoull(it.value, NULL, 10);
+		else if (!strcmp(it.key, "done"))
+			st->done = strtoull(it.value, NULL, 10);
+		else if (!strcmp(it.key, "error"))
+			snprintf(st->error, sizeof(st->error), "%s", it.value);
+		else if (!strcmp(it.key, "truncated"))
+			st->truncated = true;
+		else if (!strcmp(it.key, "broken") && name && !strncmp(it.value, name, nlen) &&
+			 it.value[nlen] == ':')
+			snprintf(st->broken, sizeof(st->broken), "%s", it.value + nlen + 1 +
+				 (it.value[nlen + 1] == ' '));
+	}
+	free(text);
+	return 0;
+}
+
+int reload_confirm(const char *name, bool must_load, char *err, size_t err_len)
+{
+	char cerr[CKQ_ERRBUF] = "", path[PATH_MAX];
+	struct ckqd_conf conf;
+	struct reload_state st;
+	unsigned long long since = 0;
+	long pid = daemon_pid();
+	int waited;
+
+	if (!pid)
+		return 0;
+	if (conf_load(admin_dir, &conf, cerr, sizeof(cerr)) < 0) {
+		snprintf(err, err_len, "%s", cerr);
+		return CKQ_ERR_CONFIG;
+	}
+	conf_reload_file(&conf, path, sizeof(path));
+	/*
+	 * Read after our change was written: a reload that started before is
+	 * counted in `started` and may not have seen it; only a later one is
+	 * proof.
+	 */
+	if (reload_state_read(path, NULL, &st) == 0 && st.pid == pid)
+		since = st.started;
+	if (kill((pid_t)pid, SIGHUP) < 0) {
+		snprintf(err, err_len, "cannot signal ckqd (pid %ld): %s", pid, strerror(errno));
+		return CKQ_ERR_IO;
+	}
+	for (waited = 0; waited < RELOAD_WAIT_MS; waited += 20) {
+		if (reload_state_read(path, name, &st) == 0 && st.pid == pid && st.done > since)
+			break;
+		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+			snprintf(err, err_len, "ckqd (pid %ld) exited before it reloaded", pid);
+			return CKQ_ERR_IO;
+		}
+		usleep(20000);
+	}
+	if (waited >= RELOAD_WAIT_MS) {
+		snprintf(err, err_len, "ckqd (pid %ld) did not confirm a reload within %d s (%s says "
+			 "nothing newer): the change may not be in force; see ckqd's log",
+			 pid, RELOAD_WAIT_MS / 1000, path);
+		return CKQ_ERR_IO;
+	}
+	if (st.error[0]) {
+		snprintf(err, err_len, "ckqd could not reload its users: %s", st.error);
+		return CKQ_ERR_CONFIG;
+	}
+	if (must_load && st.broken[0]) {
+		snprintf(err, err_len, "ckqd cannot load %s, whose knocks it refuses: %s", name,
+			 st.broken);
+		return CKQ_ERR_CONFIG;
+	}
+	if (must_load && st.truncated) {
+		snprintf(err, err_len, "ckqd refuses so many users as unreadable that it cannot "
+			 "say whether %s is one: see its log", name);
+		return CKQ_ERR_CONFIG;
 	}
 	return 1;
 }

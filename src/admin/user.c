@@ -307,7 +307,7 @@ int admin_add_user(const struct add_user_req *req, struct add_user_result *res,
 	key_fp_str(u.key->fp, res->fp);
 	res->bits = key_bits(u.key);
 	find_missing_sets(&u, res);
-	res->reloaded = reload_daemon();
+	res->reloaded = reload_confirm(u.name, true, res->reload_err, sizeof(res->reload_err));
 	ret = 0;
 out:
 	free(pem);
@@ -315,12 +315,17 @@ out:
 	return ret;
 }
 
-static void say_reload(int r)
+/* 0, or 1 when ckqd did not confirm the change: the command then fails. */
+static int say_reload(int r, const char *why)
 {
 	if (r > 0)
 		printf("ckqd reloaded its users\n");
 	else if (r == 0)
 		printf("ckqd is not running: it reads the users when it starts\n");
+	else
+		fprintf(stderr, "ckq-admin: the change is written but not confirmed in force: %s\n",
+			why);
+	return r < 0;
 }
 
 int add_user_main(int argc, char *argv[])
@@ -420,8 +425,7 @@ int add_user_main(int argc, char *argv[])
 			"         the ruleset creates it and a rule accepts it (see rules/README)\n",
 			set, proto_name(res.missing[i].proto), res.missing[i].port);
 	}
-	say_reload(res.reloaded);
-	return 0;
+	return say_reload(res.reloaded, res.reload_err);
 }
 
 static const char del_usage[] =
@@ -476,7 +480,7 @@ int admin_retire_user(const char *name, bool remove_it, bool quiet, struct retir
 		ret = CKQ_ERR_IPSET;
 		res->closed = 0;
 	}
-	res->reloaded = reload_daemon();
+	res->reloaded = reload_confirm(name, false, res->reload_err, sizeof(res->reload_err));
 out:
 	user_clear(&u);
 	return ret;
@@ -500,8 +504,7 @@ static int remove_or_revoke(int argc, char *argv[], bool remove_it)
 		fprintf(stderr, "ckq-admin: %s\n", why);
 		return 1;
 	}
-	say_reload(res.reloaded);
-	return ret < 0 ? 1 : 0;
+	return say_reload(res.reloaded, res.reload_err) || ret < 0 ? 1 : 0;
 }
 
 int del_user_main(int argc, char *argv[])

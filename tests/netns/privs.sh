@@ -123,7 +123,7 @@ in_cl bash -c \
 sleep 0.5
 check "ckqd survives random bytes on the knock port" alive
 
-# A users file that only root may read: the reload fails, says why, keeps the old users.
+# A users file that only root may read: the reload refuses that user and says why.
 chown root:root "$ETC/users/alice.conf"
 log_mark
 kill -HUP "$CKQD_PID" 2>/dev/null || true
