@@ -415,6 +415,8 @@ int main(int argc, char *argv[])
 	bool foreground = false, check_only = false, debug = false;
 	struct sigaction sa;
 	uint64_t last_sweep = 0;
+	struct state_snap snap;
+	bool snapped;
 	char stats_dir[sizeof(d.conf.stats_file)];
 	sigset_t all, old_mask, wait_mask;
 	pthread_rwlockattr_t rwattr;
@@ -615,11 +617,14 @@ int main(int argc, char *argv[])
 		pthread_mutex_lock(&d.lock);
 		pending_expire(&d.pending, last_sweep);
 		replay_expire(d.replay, d.now());
-		if (d.state_dirty) {
-			d.state_saved_ms = last_sweep;
-			state_save(&d);
-		}
+		snapped = d.state_dirty && state_snapshot(&d, &snap) == 0;
 		pthread_mutex_unlock(&d.lock);
+		/* The disk is waited for with the lock free: knocks go on meanwhile. */
+		if (snapped && state_write(&d, &snap) < 0) {
+			pthread_mutex_lock(&d.lock);
+			d.state_dirty = true;
+			pthread_mutex_unlock(&d.lock);
+		}
 		report_drops(&d, last_sweep);
 		if (last_sweep - d.stats_saved_ms >= STATS_INTERVAL_MS) {
 			d.stats_saved_ms = last_sweep;
@@ -629,8 +634,8 @@ int main(int argc, char *argv[])
 	for (i = 0; i < d.nworkers; i++)
 		if (d.workers[i].running)
 			pthread_join(d.workers[i].thread, NULL);
-	if (d.state_dirty)
-		state_save(&d);
+	if (d.state_dirty && state_snapshot(&d, &snap) == 0)
+		state_write(&d, &snap);
 	stats_write(&d);
 	log_notice("exiting: %llu packets, %llu granted, %llu closed, %llu refused, %llu junk",
 		   (unsigned long long)d.cnt.packets, (unsigned long long)d.cnt.granted,
