@@ -292,25 +292,55 @@ static int write_pid(const char *path, uid_t uid, gid_t gid)
  * Packets the kernel dropped because our queue was full: its own count, in
  * the queue_dropped column; /proc/self/net is our network namespace's.
  */
+static int queue_proc = -1;
+
+/*
+ * The file is root's (0440): opened before the privilege drop and reread
+ * from the start each time, as an open file is not checked again. Read
+ * with read(), not stdio, whose rewind() would serve the first reading
+ * again from its buffer.
+ */
+static void queue_proc_open(void)
+{
+	queue_proc = open("/proc/self/net/netfilter/nfnetlink_queue", O_RDONLY | O_CLOEXEC);
+	if (queue_proc < 0)
+		log_warn("cannot open /proc/self/net/netfilter/nfnetlink_queue: %s (knock packets "
+			 "the kernel drops with the queue full will not be reported)", strerror(errno));
+}
+
 static uint64_t queue_full_drops(uint16_t queue)
 {
-	FILE *f = fopen("/proc/self/net/netfilter/nfnetlink_queue", "re");
+	/* A line is under 100 bytes: room for every queue of a busy host. */
+	static char text[65536];
 	unsigned long long dropped = 0;
-	char line[256];
-	int lines = 0;
+	size_t len = 0;
+	char *line, *nl;
 
-	if (!f)
+	if (queue_proc < 0 || lseek(queue_proc, 0, SEEK_SET) < 0)
 		return 0;
-	while (lines++ < 65536 && fgets(line, sizeof(line), f)) {
+	while (len < sizeof(text) - 1) {
+		ssize_t r = read(queue_proc, text + len, sizeof(text) - 1 - len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	text[len] = '\0';
+	for (line = text; line < text + len; line = nl + 1) {
 		unsigned int num;
 		unsigned long long n;
 
+		nl = strchr(line, '\n');
+		if (!nl)
+			nl = text + len;
+		*nl = '\0';
 		if (sscanf(line, "%u %*u %*u %*u %*u %llu", &num, &n) == 2 && num == queue) {
 			dropped = n;
 			break;
 		}
 	}
-	fclose(f);
 	return dropped;
 }
 
@@ -547,6 +577,7 @@ int main(int argc, char *argv[])
 	/* Often the pid file's directory; we write in it once we are our user. */
 	snprintf(stats_dir, sizeof(stats_dir), "%s", d.conf.stats_file);
 	prepare_dir(dirname(stats_dir), 0755, false, uid, gid);
+	queue_proc_open();
 	if (sandbox_enter(d.conf.user, d.conf.seccomp, err, sizeof(err)) < 0) {
 		log_err("cannot drop privileges: %s", err);
 		goto out;
@@ -654,6 +685,8 @@ out:
 		close(d.raw4);
 	if (d.raw6 >= 0)
 		close(d.raw6);
+	if (queue_proc >= 0)
+		close(queue_proc);
 	grant_close(d.grant);
 	srclimit_free(d.srclimit);
 	replay_free(d.replay);

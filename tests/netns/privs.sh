@@ -5,7 +5,8 @@
 # sockets and ipset session are open it runs as its user (nobody here) with
 # only CAP_NET_ADMIN and CAP_NET_RAW (bounding set too), no_new_privs and a
 # seccomp filter; under that sandbox it still reloads users on SIGHUP,
-# grants a knock, refuses a stranger's, survives junk and exits cleanly.
+# grants a knock, refuses a stranger's, survives junk, reports the knocks
+# the kernel dropped with its queue full, and exits cleanly.
 # With user = root it keeps uid 0 but no other capability. A missing user
 # stops it before it opens anything. contrib/ckqd.service passes
 # 'systemd-analyze security' at its recorded exposure. Prints TAP. Needs
@@ -42,7 +43,7 @@ status() {
 }
 
 set_conf() {
-	printf 'pid_file = %s\nuser = %s\n' "$PID_FILE" "$1" >"$ETC/ckqd.conf"
+	printf 'pid_file = %s\nuser = %s\nqueue_maxlen = 16\n' "$PID_FILE" "$1" >"$ETC/ckqd.conf"
 }
 
 # --- can we run at all ------------------------------------------------------
@@ -122,6 +123,18 @@ in_cl bash -c \
 	not_ok "sending junk to udp/8888"
 sleep 0.5
 check "ckqd survives random bytes on the knock port" alive
+
+# The kernel's count of knocks dropped with the queue full is root's to
+# read; the sandboxed ckqd still reports it. Stopped, it takes nothing: its
+# queue of queue_maxlen (16) fills and the kernel drops the rest.
+log_mark
+kill -STOP "$CKQD_PID"
+in_cl bash -c "for i in \$(seq 1 60); do printf 'junk' >/dev/udp/$SV_IP/8888; done" ||
+	not_ok "sending 60 datagrams to udp/8888"
+sleep 0.3
+kill -CONT "$CKQD_PID"
+assert_log "the kernel dropped [1-9][0-9]* knock packets that ckqd could not take in time"
+check "ckqd survives" alive
 
 # A users file that only root may read: the reload refuses that user and says why.
 chown root:root "$ETC/users/alice.conf"
