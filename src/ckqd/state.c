@@ -10,6 +10,7 @@
 #include "ckqd.h"
 #include "err.h"
 #include "replay.h"
+#include "totp.h"
 #include "util.h"
 
 /*
@@ -25,6 +26,8 @@ static int steps_load(struct ckqd *d)
 	char path[PATH_MAX], why[CKQ_ERRBUF], *text = NULL;
 	struct kv_iter it;
 	size_t len = 0, n = 0;
+	/* A code is taken for steps up to now + 1: a later one is not ours. */
+	uint64_t ceiling = d->now() / TOTP_STEP + 1;
 	int ret, r;
 
 	snprintf(path, sizeof(path), "%s/totp.state", d->conf.state_dir);
@@ -44,6 +47,12 @@ static int steps_load(struct ckqd *d)
 		if (*end || !it.value[0]) {
 			r = CKQ_ERR_FORMAT;
 			break;
+		}
+		if (step > ceiling) {
+			/* Kept, it would refuse every code of that user until then. */
+			log_warn("%s line %u: %s's last TOTP step %llu is beyond now + 1 (%llu): "
+				 "ignored", path, it.line, it.key, step, (unsigned long long)ceiling);
+			continue;
 		}
 		if (u && step > u->totp_last_step) {
 			u->totp_last_step = step;
