@@ -82,6 +82,40 @@ static void append_detail(struct knock_line *k, const char *s, size_t n)
 	k->detail[have + n] = '\0';
 }
 
+/*
+ * Whether the message starting at line + at is tagged as ckqd's: "ckqd: "
+ * and a level at the start of the line (its stderr), or "ckqd[PID]: " or
+ * "ckqd: " after a space (syslog and the journal), the host and time
+ * before it. Any other program's line, whatever it says, is not one.
+ */
+static bool ckqd_tagged(const char *line, size_t at)
+{
+	static const char *const levels[] = {
+		"emerg: ", "alert: ", "crit: ", "error: ", "warning: ", "notice: ", "info: ", "debug: "
+	};
+	size_t i, t, n;
+
+	if (at >= 6 && !memcmp(line, "ckqd: ", 6)) {
+		for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+			n = strlen(levels[i]);
+			if (at == 6 + n && !memcmp(line + 6, levels[i], n))
+				return true;
+		}
+	}
+	if (at < 6 || memcmp(line + at - 2, ": ", 2))
+		return false;
+	t = at - 2;
+	if (line[t - 1] == ']') {
+		/* "[PID]": one to ten digits. */
+		for (n = 0, t--; t > 0 && is_digit(line[t - 1]) && n <= 10; t--, n++)
+			;
+		if (!n || n > 10 || t == 0 || line[t - 1] != '[')
+			return false;
+		t--;
+	}
+	return t >= 4 && !memcmp(line + t - 4, "ckqd", 4) && (t == 4 || line[t - 5] == ' ');
+}
+
 int knock_line_parse(const char *line, size_t len, struct knock_line *k)
 {
 	static const char *const verbs[] = { "granted", "closed", "refused", "failed" };
@@ -100,11 +134,11 @@ int knock_line_parse(const char *line, size_t len, struct knock_line *k)
 	bool kv = true;
 
 	memset(k, 0, sizeof(*k));
-	/* "knock " at the start of the message: the line's start, or after ": ". */
+	/* "knock " at the start of a message tagged as ckqd's. */
 	for (i = 0; i + 6 <= len; i++) {
 		if (memcmp(line + i, "knock ", 6))
 			continue;
-		if (i == 0 || (i >= 2 && line[i - 1] == ' ' && line[i - 2] == ':')) {
+		if (ckqd_tagged(line, i)) {
 			p = line + i + 6;
 			break;
 		}
