@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "admin.h"
@@ -67,9 +68,11 @@ int admin_getopt(int argc, char *argv[], const char *text, int *ret)
 		default: fputs(text, stderr); *ret = 2; return -1;
 		}
 	}
-	/* The commands that read users/ find its files owned by ckqd's user. */
-	if (daemon_owner(&uid, &gid) > 0)
+	/* The commands that read users/ find its files in ckqd's group (or, older, its user's). */
+	if (daemon_owner(&uid, &gid) > 0) {
 		file_trust_uid(uid);
+		file_trust_gid(gid);
+	}
 	return optind;
 }
 
@@ -98,6 +101,7 @@ int daemon_owner(uid_t *uid, gid_t *gid)
 int users_dir_give(void)
 {
 	char path[PATH_MAX];
+	struct stat st;
 	uid_t uid;
 	gid_t gid;
 	int fd, ret = 0;
@@ -105,11 +109,17 @@ int users_dir_give(void)
 	if (daemon_owner(&uid, &gid) <= 0)
 		return 0;
 	snprintf(path, sizeof(path), "%s/users", admin_dir);
-	/* O_NOFOLLOW: never give away what a link planted there points to. */
+	/*
+	 * Root's, listable by ckqd's group only: a compromised ckqd can read
+	 * the users but not enrol one of its own. O_NOFOLLOW: never change
+	 * what a link planted there points to.
+	 */
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fchown(fd, uid, gid) < 0) {
-		fprintf(stderr, "ckq-admin: cannot give %s to uid %u: %s\n", path,
-			(unsigned int)uid, strerror(errno));
+	if (fd < 0 || fstat(fd, &st) < 0 ||
+	    ((st.st_uid != 0 || st.st_gid != gid) && fchown(fd, 0, gid) < 0) ||
+	    ((st.st_mode & 07777) != 0750 && fchmod(fd, 0750) < 0)) {
+		fprintf(stderr, "ckq-admin: cannot make %s root's and readable by gid %u only: %s\n",
+			path, (unsigned int)gid, strerror(errno));
 		ret = CKQ_ERR_IO;
 	}
 	if (fd >= 0)

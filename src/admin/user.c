@@ -39,17 +39,18 @@ static const char add_usage[] =
 	"  --issuer NAME     the label shown in the authenticator (default ckq)\n"
 	"  --qr / --no-qr    force or suppress the terminal QR code\n";
 
-/* Written for ckqd's user, which rereads it after dropping root. */
+/*
+ * Root's and readable by ckqd's group, which rereads it after dropping
+ * root but must not be able to change it: mode is 0640 or 0644.
+ */
 static int write_for_daemon(const char *path, const void *data, size_t len, mode_t mode)
 {
 	uid_t uid;
 	gid_t gid;
 
-	if (daemon_owner(&uid, &gid) <= 0) {
-		uid = (uid_t)-1;
-		gid = (gid_t)-1;
-	}
-	return file_write_owned(path, data, len, mode, uid, gid);
+	if (daemon_owner(&uid, &gid) <= 0)
+		return file_write_owned(path, data, len, mode & 0600, (uid_t)-1, (gid_t)-1);
+	return file_write_owned(path, data, len, mode, 0, gid);
 }
 
 static int write_user(const struct ckq_user *u, char *err, size_t err_len)
@@ -65,7 +66,7 @@ static int write_user(const struct ckq_user *u, char *err, size_t err_len)
 		return ret;
 	}
 	snprintf(path, sizeof(path), "%s/users/%s.conf", admin_dir, u->name);
-	ret = write_for_daemon(path, text, len, 0600);
+	ret = write_for_daemon(path, text, len, 0640);
 	if (ret < 0)
 		snprintf(err, err_len, "cannot write %s: %s", path, strerror(errno));
 	wipe(text, len);
@@ -270,10 +271,10 @@ int admin_add_user(const struct add_user_req *req, struct add_user_result *res,
 		ret = CKQ_ERR_CONFIG;
 		goto out;
 	}
-	/* A directory made before ckqd's user existed becomes theirs too. */
+	/* Made before ckqd's user existed, or by an older ckq-admin: now as it should be. */
 	ret = users_dir_give();
 	if (ret < 0) {
-		snprintf(err, err_len, "cannot give %s to ckqd's user", path);
+		snprintf(err, err_len, "cannot make %s root's and readable by ckqd's group", path);
 		goto out;
 	}
 	u.totp_len = TOTP_SECRET_LEN;

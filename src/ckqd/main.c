@@ -175,9 +175,14 @@ static int load_users(struct ckqd *d, bool initial)
 		log_warn("keeping the settings of the last good ckqd.conf");
 		conf = d->conf;
 	}
-	/* ckq-admin gives the users files to our user; we read them as root first. */
-	if (initial && sandbox_lookup(conf.user, &uid, &gid, err, sizeof(err)) == 0)
+	/*
+	 * ckq-admin makes the users files root's, readable by our group (older
+	 * versions gave them to our user); we read them as root first.
+	 */
+	if (initial && sandbox_lookup(conf.user, &uid, &gid, err, sizeof(err)) == 0) {
 		file_trust_uid(uid);
+		file_trust_gid(gid);
+	}
 	err[0] = '\0';
 	ret = userdb_load_failsafe(d->dir, &db, err, sizeof(err));
 	if (ret < 0) {

@@ -538,9 +538,10 @@ static void owner_hint(const char *path, char *err, size_t err_len)
 		return;
 	}
 	snprintf(err, err_len,
-		 "%s: %snot readable by uid %u, which ckqd runs as: it must be owned by ckqd's "
-		 "user (ckq-admin init and add-user give it to that user; or chown it)",
-		 path, owner, (unsigned int)geteuid());
+		 "%s: %snot readable by uid %u, which ckqd runs as: it must be root's and "
+		 "readable by ckqd's group (ckq-admin init and add-user make it so; or chown "
+		 "root:%u it and chmod 640 it, 750 for users/)",
+		 path, owner, (unsigned int)geteuid(), (unsigned int)getegid());
 }
 
 void user_clear(struct ckq_user *u)

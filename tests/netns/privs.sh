@@ -64,8 +64,12 @@ chown nobody: "$RUN_DIR"
 set_conf nobody
 "$CKQ_ADMIN" -c "$ETC" init --bits 2048 >"$TMP/init.out" 2>&1 ||
 	{ sed 's/^/#   /' "$TMP/init.out"; bail "ckq-admin init failed"; }
-is "$(stat -c %u:%g "$ETC/users")" "$NOBODY_UID:$NOBODY_GID" \
-	"ckq-admin init gives users/ to the daemon's user"
+is "$(stat -c %u:%g:%a "$ETC/users")" "0:$NOBODY_GID:750" \
+	"ckq-admin init makes users/ root's, listable by the daemon's group only"
+# A compromised ckqd, as its user, cannot enrol a user of its own.
+check_fails "nobody cannot create a file in users/" \
+	setpriv --reuid "$NOBODY_UID" --regid "$NOBODY_GID" --clear-groups \
+	sh -c "echo 'ports = tcp/22' >'$ETC/users/evil.conf'"
 
 rc=0
 "$CKQD" -t -c "$ETC" >"$TMP/t.out" 2>&1 || rc=$?
@@ -99,8 +103,11 @@ user_add alice >"$TMP/add.out" 2>&1 || rc=$?
 is "$rc" 0 "ckq-admin add-user alice while ckqd runs"
 check "ckq-admin signalled ckqd" grep -Fqx "ckqd reloaded its users" "$TMP/add.out"
 is "$(stat -c %u:%g "$ETC/users/alice.conf"):$(stat -c %u:%g "$ETC/users/alice.pub")" \
-	"$NOBODY_UID:$NOBODY_GID:$NOBODY_UID:$NOBODY_GID" "add-user gives alice.conf and alice.pub to nobody"
-is "$(stat -c %a "$ETC/users/alice.conf")" 600 "alice.conf stays 0600"
+	"0:$NOBODY_GID:0:$NOBODY_GID" "add-user makes alice.conf and alice.pub root's, in nobody's group"
+is "$(stat -c %a "$ETC/users/alice.conf")" 640 "alice.conf is 0640: only root writes it"
+check_fails "nobody cannot change alice.conf" \
+	setpriv --reuid "$NOBODY_UID" --regid "$NOBODY_GID" --clear-groups \
+	sh -c "echo 'revoked = no' >>'$ETC/users/alice.conf'"
 assert_log "reloaded 1 user from $ETC/users"
 check "ckqd survives the reload" alive
 
@@ -140,9 +147,9 @@ check "ckqd survives" alive
 chown root:root "$ETC/users/alice.conf"
 log_mark
 kill -HUP "$CKQD_PID" 2>/dev/null || true
-assert_log "alice\.conf: owned by uid 0, not readable by uid $NOBODY_UID, which ckqd runs as: it must be owned by ckqd's user"
+assert_log "alice\.conf: owned by uid 0, not readable by uid $NOBODY_UID, which ckqd runs as: it must be root's and readable by ckqd's group"
 check "ckqd survives the failed reload" alive
-chown nobody: "$ETC/users/alice.conf"
+chown "root:$NOBODY_GID" "$ETC/users/alice.conf"
 log_mark
 kill -HUP "$CKQD_PID" 2>/dev/null || true
 assert_log "reloaded 1 user from "

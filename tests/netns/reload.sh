@@ -70,7 +70,8 @@ is "$RUN_RC" 0 "alice, whose file is fine, still knocks"
 check "... and is in the set" in_set "$CL_IP"
 
 # Readable again: carol is back on the next reload, her codes not reopened.
-chown nobody: "$ETC/users/carol.conf"
+chown root:"$(id -g nobody)" "$ETC/users/carol.conf"
+chmod 640 "$ETC/users/carol.conf"
 log_mark
 kill -HUP "$CKQD_PID"
 assert_log "reloaded 3 users from $ETC/users, 0 refused as unreadable"
