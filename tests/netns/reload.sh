@@ -163,9 +163,11 @@ for i in 1 2 3 4 5; do
 	fi
 	sleep 0.2
 done
-# ckqd's own count, from the signal to the swap.
+# ckqd's own count, from the signal to the swap, and how long the workers waited.
 own=$(grep -Eo 'in force [0-9]+ ms after the signal' "$LOG" | tail -n 5 | grep -Eo '[0-9]+' |
 	tr '\n' ' ')
+held=$(grep -Eo "lock: [0-9]+ us to get, held [0-9]+ us" "$LOG" | tail -n 5 |
+	sed -E 's/lock: ([0-9]+) us to get, held ([0-9]+) us/\1+\2/' | tr '\n' ' ')
 t0=$(date +%s%N)
 admin revoke erin
 t1=$(date +%s%N)
@@ -174,6 +176,7 @@ is "$RUN_RC" 0 "during the flood, ckq-admin revoke erin exits 0 (confirmed in $(
 check "the flood was still running" kill -0 "$F1"
 diag "SIGHUP to the reload in force (reload.state), ms, during a keyed flood on 2 queues:$figures" \
 	"ckqd's own count from the signal to the swap, ms: $own" \
+	"the write lock, us to get + us held (the workers wait only for these): $held" \
 	"ckq-admin revoke, from start to confirmation: $(((t1 - t0) / 1000000)) ms"
 check "every reload during the flood was confirmed" sh -c "! echo '$figures' | grep -q timeout"
 bg_wait "$F1" $((FLOOD_SECONDS + 10))
