@@ -55,9 +55,9 @@ static void on_signal(int sig)
 	if (sig == SIGHUP) {
 		hup_ms = hup_ms_now();
 		want_reload = 1;
-	}
-	else
+	} else {
 		want_exit = 1;
+	}
 }
 
 static uint64_t wall_now(void)
