@@ -82,38 +82,68 @@ static void append_detail(struct knock_line *k, const char *s, size_t n)
 	k->detail[have + n] = '\0';
 }
 
-/*
- * Whether the message starting at line + at is tagged as ckqd's: "ckqd: "
- * and a level at the start of the line (its stderr), or "ckqd[PID]: " or
- * "ckqd: " after a space (syslog and the journal), the host and time
- * before it. Any other program's line, whatever it says, is not one.
- */
-static bool ckqd_tagged(const char *line, size_t at)
+static const char *after(const char *p, const char *end, const char *s)
+{
+	size_t n = strlen(s);
+
+	return (size_t)(end - p) >= n && !memcmp(p, s, n) ? p + n : NULL;
+}
+
+/* ckqd's stderr prefix has a level: "notice: ". */
+static const char *skip_level(const char *p, const char *end)
 {
 	static const char *const levels[] = {
 		"emerg: ", "alert: ", "crit: ", "error: ", "warning: ", "notice: ", "info: ", "debug: "
 	};
-	size_t i, t, n;
+	const char *q;
+	size_t i;
 
-	if (at >= 6 && !memcmp(line, "ckqd: ", 6)) {
-		for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
-			n = strlen(levels[i]);
-			if (at == 6 + n && !memcmp(line + 6, levels[i], n))
-				return true;
-		}
+	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if ((q = after(p, end, levels[i])))
+			return q;
+	return p;
+}
+
+/*
+ * Where the message of a line of ckqd's starts, or NULL for any other
+ * program's line, whatever it says. A syslog or journal line is "TIME HOST
+ * TAG: message" and its tag must be ckqd[PID] or ckqd; the message may
+ * then carry ckqd's stderr prefix (ckqd -f under systemd). Without a time
+ * the line must be ckqd's stderr: "ckqd: LEVEL: message".
+ */
+static const char *ckqd_message(const char *line, size_t len)
+{
+	const char *p, *q, *end = line + len;
+	char when[32];
+	size_t digits = 0;
+
+	if (!iso_time(line, len, when, sizeof(when)) && !syslog_time(line, len, when, sizeof(when))) {
+		p = after(line, end, "ckqd: ");
+		return p ? skip_level(p, end) : NULL;
 	}
-	if (at < 6 || memcmp(line + at - 2, ": ", 2))
-		return false;
-	t = at - 2;
-	if (line[t - 1] == ']') {
-		/* "[PID]": one to ten digits. */
-		for (n = 0, t--; t > 0 && is_digit(line[t - 1]) && n <= 10; t--, n++)
-			;
-		if (!n || n > 10 || t == 0 || line[t - 1] != '[')
-			return false;
-		t--;
+	/* The time (an ISO one runs on to its zone), the host, then the tag. */
+	p = line + (line[4] == '-' ? 19 : 15);
+	while (p < end && *p != ' ')
+		p++;
+	while (p < end && *p == ' ')
+		p++;
+	while (p < end && *p != ' ')
+		p++;
+	if (p == end || !(q = after(p + 1, end, "ckqd")))
+		return NULL;
+	if (q < end && *q == '[') {
+		for (q++; q < end && is_digit(*q) && digits <= 10; q++)
+			digits++;
+		if (!digits || digits > 10 || q == end || *q != ']')
+			return NULL;
+		q++;
 	}
-	return t >= 4 && !memcmp(line + t - 4, "ckqd", 4) && (t == 4 || line[t - 5] == ' ');
+	p = after(q, end, ": ");
+	if (!p)
+		return NULL;
+	if ((q = after(p, end, "ckqd: ")))
+		p = q;
+	return skip_level(p, end);
 }
 
 int knock_line_parse(const char *line, size_t len, struct knock_line *k)
@@ -134,16 +164,9 @@ int knock_line_parse(const char *line, size_t len, struct knock_line *k)
 	bool kv = true;
 
 	memset(k, 0, sizeof(*k));
-	/* "knock " at the start of a message tagged as ckqd's. */
-	for (i = 0; i + 6 <= len; i++) {
-		if (memcmp(line + i, "knock ", 6))
-			continue;
-		if (ckqd_tagged(line, i)) {
-			p = line + i + 6;
-			break;
-		}
-	}
-	if (!p)
+	/* "knock " at the start of a message of ckqd's. */
+	p = ckqd_message(line, len);
+	if (!p || !(p = after(p, end, "knock ")))
 		return 0;
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 		n = strlen(verbs[i]);

@@ -157,9 +157,15 @@ static void test_log(void)
 	is_int(knock_line_parse(l, strlen(l), &k), 0, "nor an untagged line");
 	l = "Jan  5 14:03:12 gw ckqd[]: knock granted user=mallory";
 	is_int(knock_line_parse(l, strlen(l), &k), 0, "nor an empty pid");
+	l = "Jan  5 14:03:12 gw something: ckqd: notice: knock granted user=mallory src=192.0.2.66";
+	is_int(knock_line_parse(l, strlen(l), &k), 0, "nor ckqd's stderr prefix after another's tag");
 	l = "Jan  5 14:03:12 gw ckqd: knock granted user=eve src=192.0.2.8 port=tcp/22";
 	ok(knock_line_parse(l, strlen(l), &k) == 1 && !strcmp(k.user, "eve"),
 	   "a syslog line tagged ckqd without a pid is ckqd's");
+	l = "2026-11-27T01:55:23+0000 sv ckqd[77]: ckqd: notice: knock granted user=fay src=192.0.2.9";
+	ok(knock_line_parse(l, strlen(l), &k) == 1 && !strcmp(k.user, "fay") &&
+	   !strcmp(k.when, "2026-11-27 01:55:23"),
+	   "the journal of ckqd -f under systemd: its tag, then its stderr prefix");
 	ok(reason_text("bad_otp") && !reason_text("no_such_reason"), "reason_text knows bad_otp only");
 }
 
