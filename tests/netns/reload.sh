@@ -147,7 +147,7 @@ done_gen() {
 }
 
 figures=
-for i in 1 2 3 4 5; do
+for _ in 1 2 3 4 5; do
 	before=$(done_gen)
 	t0=$(date +%s%N)
 	kill -HUP "$CKQD_PID"
