@@ -63,11 +63,13 @@ struct ckq_user {
 	size_t nallow;
 	uint64_t expires;		/* Unix time the account ends; 0: never */
 	uint64_t totp_last_step;	/* runtime: kept by ckqd across reloads */
+	char *load_error;		/* userdb_load_failsafe(): why the files would not load */
 };
 
 struct userdb {
 	struct ckq_user *users;		/* sorted by name */
 	size_t n;
+	size_t broken;			/* users with a load_error */
 };
 
 void conf_defaults(struct ckqd_conf *c);
@@ -75,6 +77,14 @@ void conf_defaults(struct ckqd_conf *c);
 int conf_parse(const char *text, size_t len, const char *fname,
 	       struct ckqd_conf *c, char *err, size_t err_len);
 int conf_load(const char *dir, struct ckqd_conf *c, char *err, size_t err_len);
+/*
+ * Where ckqd says how its reloads went, beside its pid file, so that
+ * ckq-admin can wait for one that read its change: "pid", "started" and
+ * "done" (reload generations), "error" when the last one failed, and a
+ * "broken = NAME: why" line for each user it refuses because their files
+ * would not load.
+ */
+void conf_reload_file(const struct ckqd_conf *c, char *out, size_t out_len);
 
 int ports_parse(const char *s, struct port_spec *ports, size_t max, size_t *n);
 int ports_format(const struct port_spec *ports, size_t n, char *out, size_t out_len);
@@ -96,10 +106,19 @@ int user_set_ports(struct ckq_user *u, const struct port_spec *ports, size_t n);
 int user_set_allow(struct ckq_user *u, const struct cidr *allow, size_t n);
 
 /*
- * Loads every DIR/users/NAME.conf; a broken file fails the whole load.
+ * Loads every DIR/users/NAME.conf; a broken file fails the whole load
+ * (ckq-admin's view).
  * Each user's key is kept packed (u->pub, key_unpack()), u->key is NULL.
  */
 int userdb_load(const char *dir, struct userdb **out, char *err, size_t err_len);
+/*
+ * ckqd's load, which never keeps a user it cannot read: a user whose
+ * NAME.conf or NAME.pub cannot be read or parsed stays in the database
+ * revoked, with only the name and load_error (malloc'd: why, naming the
+ * file); the others load. Fails only when users/ itself cannot be read or
+ * memory runs out.
+ */
+int userdb_load_failsafe(const char *dir, struct userdb **out, char *err, size_t err_len);
 struct ckq_user *userdb_find(const struct userdb *db, const char *name);
 void userdb_free(struct userdb *db);
 

@@ -40,5 +40,10 @@ void replay_expire(struct replay *r, uint64_t now);
  */
 int replay_save(const struct replay *r, int fd, uint64_t now);
 int replay_load(struct replay *r, int fd, uint64_t now);
+/*
+ * The bytes replay_save would write, in a malloc'd buffer: taken under a
+ * lock, written to the file after it.
+ */
+int replay_save_mem(const struct replay *r, uint64_t now, uint8_t **out, size_t *len);
 
 #endif

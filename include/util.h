@@ -22,6 +22,11 @@ int file_read(const char *path, bool secret, char **out, size_t *len,
  * user owns the users files, which ckqd reads as root before it drops to it.
  */
 void file_trust_uid(uid_t uid);
+/*
+ * And a secret readable by group gid as well (0640, ckqd's group): how
+ * ckq-admin writes the users files, root's so that ckqd cannot change them.
+ */
+void file_trust_gid(gid_t gid);
 /* Temporary file, fsync, rename, fsync of the directory. */
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
 /* The same, the file given to uid:gid before it takes its name. */

@@ -27,15 +27,25 @@ int admin_getopt(int argc, char *argv[], const char *usage, int *ret);
 
 /* SIGHUP to a running ckqd; returns 1 if signalled, 0 if none runs. */
 int reload_daemon(void);
+/*
+ * SIGHUP to a running ckqd, then waits (10 s at most) until ckqd says a
+ * reload that began after this call read users/ is in force. 1 when it is
+ * (and, with must_load, ckqd loaded NAME rather than refusing them as
+ * unreadable), 0 when no ckqd runs, < 0 with why in err otherwise.
+ */
+int reload_confirm(const char *name, bool must_load, char *err, size_t err_len);
 /* The pid of the running ckqd named by the pid file, or 0. */
 long daemon_pid(void);
 /*
- * The user ckqd drops to (user in ckqd.conf) must own the users files to
- * reread them: 1 and its ids (root is 0 and 0), or 0 when there is nobody
+ * The user ckqd drops to (user in ckqd.conf) must be able to reread the
+ * users files, which are root's and in its group: 1 and its ids (root is 0 and 0), or 0 when there is nobody
  * to give them to (no such user yet, no readable ckqd.conf).
  */
 int daemon_owner(uid_t *uid, gid_t *gid);
-/* Gives DIR/users to that user; 0 when done or nothing to do. */
+/*
+ * Makes DIR/users root's, group ckqd's user's, mode 0750; 0 when done or
+ * nothing to do.
+ */
 int users_dir_give(void);
 
 /* Grants read from the kernel's ipsets. */

@@ -89,6 +89,7 @@ static void check_conf(struct ckqd_conf *conf, struct daemon_user *du)
 	if (daemon_owner(&du->uid, &du->gid) > 0) {
 		du->known = true;
 		file_trust_uid(du->uid);
+		file_trust_gid(du->gid);
 	} else {
 		say("error", "ckqd's user '%s' (user in ckqd.conf) does not exist: ckqd will not "
 		    "start (adduser --system --no-create-home %s, or user = root)",
@@ -163,6 +164,26 @@ static int port_add(struct port_uses *pu, const struct port_spec *ps, const char
 	return 0;
 }
 
+/*
+ * users/ and its files are root's: were ckqd's user to own one, or be able
+ * to write it, a compromised ckqd could enrol a user of its own or undo a
+ * revocation.
+ */
+static void check_not_daemons(const struct daemon_user *du, const char *path, mode_t mode)
+{
+	struct stat st;
+
+	if (!du->known || du->uid == 0 || lstat(path, &st) < 0)
+		return;
+	if (st.st_uid == du->uid || (st.st_gid == du->gid && (st.st_mode & S_IWGRP)) ||
+	    (st.st_mode & S_IWOTH))
+		say("warning", "%s (owner uid %u, mode %04o) can be changed by ckqd's user %s: "
+		    "a compromised ckqd could enrol a user or undo a revocation (chown root:%u "
+		    "and chmod %04o it; ckq-admin add-user does it for users/)", path,
+		    (unsigned int)st.st_uid, (unsigned int)(st.st_mode & 07777), du->name,
+		    (unsigned int)du->gid, (unsigned int)mode);
+}
+
 static size_t check_users(const struct daemon_user *du, struct port_uses *pu)
 {
 	char path[PATH_MAX], file[PATH_MAX + CKQ_USER_MAX + 8], err[CKQ_ERRBUF];
@@ -179,7 +200,9 @@ static size_t check_users(const struct daemon_user *du, struct port_uses *pu)
 			say("note", "%s does not exist: no users yet (ckq-admin add-user)", path);
 		return 0;
 	}
-	check_rereadable(du, path, 5, "ckq-admin add-user gives it to that user; or chown it");
+	check_rereadable(du, path, 5, "ckq-admin add-user makes it root's, in that user's group, "
+			 "mode 0750");
+	check_not_daemons(du, path, 0750);
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name);
 		char name[CKQ_USER_MAX + 1];
@@ -202,9 +225,11 @@ static size_t check_users(const struct daemon_user *du, struct port_uses *pu)
 			continue;
 		}
 		snprintf(file, sizeof(file), "%s/%s.conf", path, name);
-		check_rereadable(du, file, 4, "ckq-admin add-user gives it to that user; or chown it");
+		check_rereadable(du, file, 4, "chown it to root and that user's group, and chmod 640 it");
+		check_not_daemons(du, file, 0640);
 		snprintf(file, sizeof(file), "%s/%s.pub", path, name);
 		check_rereadable(du, file, 4, "chmod 644 it");
+		check_not_daemons(du, file, 0644);
 		for (i = 0; i < u.nports; i++)
 			if (port_add(pu, &u.ports[i], u.name) < 0)
 				say("error", "out of memory");

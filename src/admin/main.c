@@ -5,9 +5,11 @@
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "admin.h"
@@ -66,9 +68,11 @@ int admin_getopt(int argc, char *argv[], const char *text, int *ret)
 		default: fputs(text, stderr); *ret = 2; return -1;
 		}
 	}
-	/* The commands that read users/ find its files owned by ckqd's user. */
-	if (daemon_owner(&uid, &gid) > 0)
+	/* The commands that read users/ find its files in ckqd's group (or, older, its user's). */
+	if (daemon_owner(&uid, &gid) > 0) {
 		file_trust_uid(uid);
+		file_trust_gid(gid);
+	}
 	return optind;
 }
 
@@ -97,6 +101,7 @@ int daemon_owner(uid_t *uid, gid_t *gid)
 int users_dir_give(void)
 {
 	char path[PATH_MAX];
+	struct stat st;
 	uid_t uid;
 	gid_t gid;
 	int fd, ret = 0;
@@ -104,11 +109,17 @@ int users_dir_give(void)
 	if (daemon_owner(&uid, &gid) <= 0)
 		return 0;
 	snprintf(path, sizeof(path), "%s/users", admin_dir);
-	/* O_NOFOLLOW: never give away what a link planted there points to. */
+	/*
+	 * Root's, listable by ckqd's group only: a compromised ckqd can read
+	 * the users but not enrol one of its own. O_NOFOLLOW: never change
+	 * what a link planted there points to.
+	 */
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fchown(fd, uid, gid) < 0) {
-		fprintf(stderr, "ckq-admin: cannot give %s to uid %u: %s\n", path,
-			(unsigned int)uid, strerror(errno));
+	if (fd < 0 || fstat(fd, &st) < 0 ||
+	    ((st.st_uid != 0 || st.st_gid != gid) && fchown(fd, 0, gid) < 0) ||
+	    ((st.st_mode & 07777) != 0750 && fchmod(fd, 0750) < 0)) {
+		fprintf(stderr, "ckq-admin: cannot make %s root's and readable by gid %u only: %s\n",
+			path, (unsigned int)gid, strerror(errno));
 		ret = CKQ_ERR_IO;
 	}
 	if (fd >= 0)
@@ -151,6 +162,111 @@ int reload_daemon(void)
 	if (kill((pid_t)pid, SIGHUP) < 0) {
 		fprintf(stderr, "ckq-admin: cannot signal ckqd (pid %ld): %s\n", pid, strerror(errno));
 		return CKQ_ERR_IO;
+	}
+	return 1;
+}
+
+/* How long ckq-admin waits for ckqd to say it reloaded. */
+#define RELOAD_WAIT_MS 10000
+
+struct reload_state {
+	long pid;
+	unsigned long long started, done;
+	bool truncated;
+	char error[sizeof(((struct kv_iter *)0)->value)];
+	char broken[sizeof(((struct kv_iter *)0)->value)];	/* why `name` is refused, or "" */
+};
+
+/* 0 with *st, or < 0 when there is no file (yet) to read. */
+static int reload_state_read(const char *path, const char *name, struct reload_state *st)
+{
+	char why[CKQ_ERRBUF], *text = NULL;
+	struct kv_iter it;
+	size_t len = 0, nlen = name ? strlen(name) : 0;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	r = file_read(path, false, &text, &len, why, sizeof(why));
+	if (r < 0)
+		return r;
+	kv_init(&it, text, len);
+	while ((r = kv_next(&it)) != 0) {
+		if (r < 0)
+			continue;
+		if (!strcmp(it.key, "pid"))
+			st->pid = strtol(it.value, NULL, 10);
+		else if (!strcmp(it.key, "started"))
+			st->started = strtoull(it.value, NULL, 10);
+		else if (!strcmp(it.key, "done"))
+			st->done = strtoull(it.value, NULL, 10);
+		else if (!strcmp(it.key, "error"))
+			snprintf(st->error, sizeof(st->error), "%s", it.value);
+		else if (!strcmp(it.key, "truncated"))
+			st->truncated = true;
+		else if (!strcmp(it.key, "broken") && name && !strncmp(it.value, name, nlen) &&
+			 it.value[nlen] == ':')
+			snprintf(st->broken, sizeof(st->broken), "%s", it.value + nlen + 1 +
+				 (it.value[nlen + 1] == ' '));
+	}
+	free(text);
+	return 0;
+}
+
+int reload_confirm(const char *name, bool must_load, char *err, size_t err_len)
+{
+	char cerr[CKQ_ERRBUF] = "", path[PATH_MAX];
+	struct ckqd_conf conf;
+	struct reload_state st;
+	unsigned long long since = 0;
+	long pid = daemon_pid();
+	int waited;
+
+	if (!pid)
+		return 0;
+	if (conf_load(admin_dir, &conf, cerr, sizeof(cerr)) < 0) {
+		snprintf(err, err_len, "%s", cerr);
+		return CKQ_ERR_CONFIG;
+	}
+	conf_reload_file(&conf, path, sizeof(path));
+	/*
+	 * Read after our change was written: a reload that started before is
+	 * counted in `started` and may not have seen it; only a later one is
+	 * proof.
+	 */
+	if (reload_state_read(path, NULL, &st) == 0 && st.pid == pid)
+		since = st.started;
+	if (kill((pid_t)pid, SIGHUP) < 0) {
+		snprintf(err, err_len, "cannot signal ckqd (pid %ld): %s", pid, strerror(errno));
+		return CKQ_ERR_IO;
+	}
+	for (waited = 0; waited < RELOAD_WAIT_MS; waited += 20) {
+		if (reload_state_read(path, name, &st) == 0 && st.pid == pid && st.done > since)
+			break;
+		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+			snprintf(err, err_len, "ckqd (pid %ld) exited before it reloaded", pid);
+			return CKQ_ERR_IO;
+		}
+		usleep(20000);
+	}
+	if (waited >= RELOAD_WAIT_MS) {
+		snprintf(err, err_len, "ckqd (pid %ld) did not confirm a reload within %d s (%s says "
+			 "nothing newer): the change may not be in force; see ckqd's log",
+			 pid, RELOAD_WAIT_MS / 1000, path);
+		return CKQ_ERR_IO;
+	}
+	if (st.error[0]) {
+		snprintf(err, err_len, "ckqd could not reload its users: %s", st.error);
+		return CKQ_ERR_CONFIG;
+	}
+	if (must_load && st.broken[0]) {
+		snprintf(err, err_len, "ckqd cannot load %s, whose knocks it refuses: %s", name,
+			 st.broken);
+		return CKQ_ERR_CONFIG;
+	}
+	if (must_load && st.truncated) {
+		snprintf(err, err_len, "ckqd refuses so many users as unreadable that it cannot "
+			 "say whether %s is one: see its log", name);
+		return CKQ_ERR_CONFIG;
 	}
 	return 1;
 }

@@ -39,17 +39,18 @@ static const char add_usage[] =
 	"  --issuer NAME     the label shown in the authenticator (default ckq)\n"
 	"  --qr / --no-qr    force or suppress the terminal QR code\n";
 
-/* Written for ckqd's user, which rereads it after dropping root. */
+/*
+ * Root's and readable by ckqd's group, which rereads it after dropping
+ * root but must not be able to change it: mode is 0640 or 0644.
+ */
 static int write_for_daemon(const char *path, const void *data, size_t len, mode_t mode)
 {
 	uid_t uid;
 	gid_t gid;
 
-	if (daemon_owner(&uid, &gid) <= 0) {
-		uid = (uid_t)-1;
-		gid = (gid_t)-1;
-	}
-	return file_write_owned(path, data, len, mode, uid, gid);
+	if (daemon_owner(&uid, &gid) <= 0)
+		return file_write_owned(path, data, len, mode & 0600, (uid_t)-1, (gid_t)-1);
+	return file_write_owned(path, data, len, mode, 0, gid);
 }
 
 static int write_user(const struct ckq_user *u, char *err, size_t err_len)
@@ -65,7 +66,7 @@ static int write_user(const struct ckq_user *u, char *err, size_t err_len)
 		return ret;
 	}
 	snprintf(path, sizeof(path), "%s/users/%s.conf", admin_dir, u->name);
-	ret = write_for_daemon(path, text, len, 0600);
+	ret = write_for_daemon(path, text, len, 0640);
 	if (ret < 0)
 		snprintf(err, err_len, "cannot write %s: %s", path, strerror(errno));
 	wipe(text, len);
@@ -270,10 +271,10 @@ int admin_add_user(const struct add_user_req *req, struct add_user_result *res,
 		ret = CKQ_ERR_CONFIG;
 		goto out;
 	}
-	/* A directory made before ckqd's user existed becomes theirs too. */
+	/* Made before ckqd's user existed, or by an older ckq-admin: now as it should be. */
 	ret = users_dir_give();
 	if (ret < 0) {
-		snprintf(err, err_len, "cannot give %s to ckqd's user", path);
+		snprintf(err, err_len, "cannot make %s root's and readable by ckqd's group", path);
 		goto out;
 	}
 	u.totp_len = TOTP_SECRET_LEN;
@@ -307,7 +308,7 @@ int admin_add_user(const struct add_user_req *req, struct add_user_result *res,
 	key_fp_str(u.key->fp, res->fp);
 	res->bits = key_bits(u.key);
 	find_missing_sets(&u, res);
-	res->reloaded = reload_daemon();
+	res->reloaded = reload_confirm(u.name, true, res->reload_err, sizeof(res->reload_err));
 	ret = 0;
 out:
 	free(pem);
@@ -315,12 +316,17 @@ out:
 	return ret;
 }
 
-static void say_reload(int r)
+/* 0, or 1 when ckqd did not confirm the change: the command then fails. */
+static int say_reload(int r, const char *why)
 {
 	if (r > 0)
 		printf("ckqd reloaded its users\n");
 	else if (r == 0)
 		printf("ckqd is not running: it reads the users when it starts\n");
+	else
+		fprintf(stderr, "ckq-admin: the change is written but not confirmed in force: %s\n",
+			why);
+	return r < 0;
 }
 
 int add_user_main(int argc, char *argv[])
@@ -420,8 +426,7 @@ int add_user_main(int argc, char *argv[])
 			"         the ruleset creates it and a rule accepts it (see rules/README)\n",
 			set, proto_name(res.missing[i].proto), res.missing[i].port);
 	}
-	say_reload(res.reloaded);
-	return 0;
+	return say_reload(res.reloaded, res.reload_err);
 }
 
 static const char del_usage[] =
@@ -476,7 +481,7 @@ int admin_retire_user(const char *name, bool remove_it, bool quiet, struct retir
 		ret = CKQ_ERR_IPSET;
 		res->closed = 0;
 	}
-	res->reloaded = reload_daemon();
+	res->reloaded = reload_confirm(name, false, res->reload_err, sizeof(res->reload_err));
 out:
 	user_clear(&u);
 	return ret;
@@ -500,8 +505,7 @@ static int remove_or_revoke(int argc, char *argv[], bool remove_it)
 		fprintf(stderr, "ckq-admin: %s\n", why);
 		return 1;
 	}
-	say_reload(res.reloaded);
-	return ret < 0 ? 1 : 0;
+	return say_reload(res.reloaded, res.reload_err) || ret < 0 ? 1 : 0;
 }
 
 int del_user_main(int argc, char *argv[])

@@ -37,7 +37,8 @@ struct add_user_result {
 	/* Ports whose IPv4 set does not exist yet: their grants would fail. */
 	struct port_spec missing[CKQ_MAX_PORTS];
 	size_t nmissing;
-	int reloaded;			/* reload_daemon(): 1, 0 (not running), < 0 */
+	int reloaded;			/* reload_confirm(): 1, 0 (not running), < 0 */
+	char reload_err[CKQ_ERRBUF];	/* why, when reloaded < 0: not in force */
 	bool exists;			/* refused: the user exists and replace is off */
 };
 
@@ -46,7 +47,8 @@ struct add_user_result {
  * users/NAME.conf atomically for ckqd's user, and has ckqd reload. A bad
  * request returns CKQ_ERR_FORMAT (name, ports), CKQ_ERR_KEY (the key) or
  * CKQ_ERR_RANGE (too many ports); anything else failed on our side. err
- * says what, without a program name. res->uri must be wiped by the caller
+ * says what, without a program name. Success means the files are written:
+ * only res->reloaded > 0 (or 0, no ckqd) means ckqd takes the user now. res->uri must be wiped by the caller
  * (add_user_result_wipe) whatever the outcome.
  */
 int admin_add_user(const struct add_user_req *req, struct add_user_result *res,
@@ -62,6 +64,7 @@ int admin_key_check(const char *pem, size_t len, char *why, size_t why_len);
 struct retire_result {
 	int closed;			/* grants closed now */
 	int reloaded;			/* as above */
+	char reload_err[CKQ_ERRBUF];
 };
 
 /*
@@ -69,7 +72,7 @@ struct retire_result {
  * ckqd reload. Unless quiet, prints what it did as the command line does.
  * CKQ_ERR_NOUSER when there is no such user; CKQ_ERR_IPSET when the file
  * changed but the grants could not all be closed (ckqd closes them when it
- * reloads).
+ * reloads). The change is in force only when res->reloaded >= 0.
  */
 int admin_retire_user(const char *name, bool remove_it, bool quiet, struct retire_result *res,
 		      char *err, size_t err_len);

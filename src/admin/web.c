@@ -600,9 +600,11 @@ int web_main(int argc, char *argv[])
 		fprintf(stderr, "ckq-admin web: %s\n", err);
 		return 1;
 	}
-	/* As admin_getopt(): the users files are ckqd's user's. */
-	if (daemon_owner(&uid, &gid) > 0)
+	/* As admin_getopt(): the users files are in ckqd's group (or its user's). */
+	if (daemon_owner(&uid, &gid) > 0) {
 		file_trust_uid(uid);
+		file_trust_gid(gid);
+	}
 	memset(&ss, 0, sizeof(ss));
 	if (addr.family == CKQ_AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;

@@ -82,6 +82,70 @@ static void append_detail(struct knock_line *k, const char *s, size_t n)
 	k->detail[have + n] = '\0';
 }
 
+static const char *after(const char *p, const char *end, const char *s)
+{
+	size_t n = strlen(s);
+
+	return (size_t)(end - p) >= n && !memcmp(p, s, n) ? p + n : NULL;
+}
+
+/* ckqd's stderr prefix has a level: "notice: ". */
+static const char *skip_level(const char *p, const char *end)
+{
+	static const char *const levels[] = {
+		"emerg: ", "alert: ", "crit: ", "error: ", "warning: ", "notice: ", "info: ", "debug: "
+	};
+	const char *q;
+	size_t i;
+
+	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if ((q = after(p, end, levels[i])))
+			return q;
+	return p;
+}
+
+/*
+ * Where the message of a line of ckqd's starts, or NULL for any other
+ * program's line, whatever it says. A syslog or journal line is "TIME HOST
+ * TAG: message" and its tag must be ckqd[PID] or ckqd; the message may
+ * then carry ckqd's stderr prefix (ckqd -f under systemd). Without a time
+ * the line must be ckqd's stderr: "ckqd: LEVEL: message".
+ */
+static const char *ckqd_message(const char *line, size_t len)
+{
+	const char *p, *q, *end = line + len;
+	char when[32];
+	size_t digits = 0;
+
+	if (!iso_time(line, len, when, sizeof(when)) && !syslog_time(line, len, when, sizeof(when))) {
+		p = after(line, end, "ckqd: ");
+		return p ? skip_level(p, end) : NULL;
+	}
+	/* The time (an ISO one runs on to its zone), the host, then the tag. */
+	p = line + (line[4] == '-' ? 19 : 15);
+	while (p < end && *p != ' ')
+		p++;
+	while (p < end && *p == ' ')
+		p++;
+	while (p < end && *p != ' ')
+		p++;
+	if (p == end || !(q = after(p + 1, end, "ckqd")))
+		return NULL;
+	if (q < end && *q == '[') {
+		for (q++; q < end && is_digit(*q) && digits <= 10; q++)
+			digits++;
+		if (!digits || digits > 10 || q == end || *q != ']')
+			return NULL;
+		q++;
+	}
+	p = after(q, end, ": ");
+	if (!p)
+		return NULL;
+	if ((q = after(p, end, "ckqd: ")))
+		p = q;
+	return skip_level(p, end);
+}
+
 int knock_line_parse(const char *line, size_t len, struct knock_line *k)
 {
 	static const char *const verbs[] = { "granted", "closed", "refused", "failed" };
@@ -100,16 +164,9 @@ int knock_line_parse(const char *line, size_t len, struct knock_line *k)
 	bool kv = true;
 
 	memset(k, 0, sizeof(*k));
-	/* "knock " at the start of the message: the line's start, or after ": ". */
-	for (i = 0; i + 6 <= len; i++) {
-		if (memcmp(line + i, "knock ", 6))
-			continue;
-		if (i == 0 || (i >= 2 && line[i - 1] == ' ' && line[i - 2] == ':')) {
-			p = line + i + 6;
-			break;
-		}
-	}
-	if (!p)
+	/* "knock " at the start of a message of ckqd's. */
+	p = ckqd_message(line, len);
+	if (!p || !(p = after(p, end, "knock ")))
 		return 0;
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 		n = strlen(verbs[i]);

@@ -141,11 +141,13 @@ static void redirect(struct web_reply *r, const char *to, bool err, const char *
 	r->flash_err = err;
 }
 
-static void reload_note(char *out, size_t len, int reloaded)
+static void reload_note(char *out, size_t len, int reloaded, const char *why)
 {
-	snprintf(out, len, "%s", reloaded > 0 ? "ckqd reloaded its users." :
-		 reloaded == 0 ? "ckqd is not running: it reads the users when it starts." :
-		 "ckqd could not be told to reload: restart it.");
+	if (reloaded < 0)
+		snprintf(out, len, "But it is not confirmed in force: %s.", why);
+	else
+		snprintf(out, len, "%s", reloaded > 0 ? "ckqd reloaded its users." :
+			 "ckqd is not running: it reads the users when it starts.");
 }
 
 static void csrf_input(struct page *pg, const struct web_ctx *c)
@@ -402,14 +404,15 @@ static void page_enrolled(const struct web_ctx *c, const struct add_user_req *re
 			  const struct add_user_result *res, struct web_reply *r)
 {
 	struct page *pg = &r->body;
-	char note[128], set[GRANT_SETNAME_LEN];
+	char note[CKQ_ERRBUF + 64], set[GRANT_SETNAME_LEN];
 	size_t svg_len = 0, i;
 	char *svg;
 
 	page_head(pg, c, "Registered", NULL);
-	reload_note(note, sizeof(note), res->reloaded);
-	page_fmt(pg, "<p class=\"flash ok\" id=\"flash\">%s is registered with the key <code>%s</code> "
-		 "(RSA %u bits). %s</p>\n", req->name, res->fp, res->bits, note);
+	reload_note(note, sizeof(note), res->reloaded, res->reload_err);
+	page_fmt(pg, "<p class=\"flash %s\" id=\"flash\">%s is registered with the key <code>%s</code> "
+		 "(RSA %u bits). %s</p>\n", res->reloaded < 0 ? "err" : "ok", req->name, res->fp,
+		 res->bits, note);
 	for (i = 0; i < res->nmissing; i++) {
 		grant_set_name(set, CKQ_AF_INET, res->missing[i].proto, res->missing[i].port);
 		page_fmt(pg, "<p class=\"flash warn\">There is no ipset %s yet: grants for %s/%u will "
@@ -593,7 +596,7 @@ static void do_revoke(const struct form *fm, struct web_reply *r)
 {
 	const char *name = form_get(fm, F_USER);
 	struct retire_result res;
-	char err[CKQ_ERRBUF], note[128];
+	char err[CKQ_ERRBUF], note[CKQ_ERRBUF + 64];
 	int ret;
 
 	if (!user_name_valid(name, strlen(name))) {
@@ -607,9 +610,10 @@ static void do_revoke(const struct form *fm, struct web_reply *r)
 	}
 	printf("web: revoked %s, closed %d grant%s\n", name, res.closed, res.closed == 1 ? "" : "s");
 	fflush(stdout);
-	reload_note(note, sizeof(note), res.reloaded);
-	if (ret < 0)
-		redirect(r, "/users", true, "Revoked %s, but %s. %s", name, err, note);
+	reload_note(note, sizeof(note), res.reloaded, res.reload_err);
+	if (ret < 0 || res.reloaded < 0)
+		redirect(r, "/users", true, "Revoked %s%s%s. %s", name, ret < 0 ? ", but " : "",
+			 ret < 0 ? err : "", note);
 	else
 		redirect(r, "/users", false, "Revoked %s and closed %d grant%s. %s", name, res.closed,
 			 res.closed == 1 ? "" : "s", note);

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,8 +275,10 @@ static const char *clock_str(uint64_t t, char *buf, size_t size)
 	time_t when = (time_t)t;
 	struct tm tm;
 
-	localtime_r(&when, &tm);
-	strftime(buf, size, "%H:%M:%S", &tm);
+	/* The time comes from the server: one no calendar holds is shown as a number. */
+	if (t > (uint64_t)INT64_MAX || !localtime_r(&when, &tm) ||
+	    !strftime(buf, size, "%H:%M:%S", &tm))
+		snprintf(buf, size, "@%llu", (unsigned long long)t);
 	return buf;
 }
 

@@ -124,6 +124,20 @@ int engine_packet(const uint8_t *pkt, size_t len, void *arg);
 void engine_close_user(struct ckqd *d, const char *user);
 
 int state_load(struct ckqd *d);
+/* Under d->lock: marks the state to be written by the main loop. */
 int state_save(struct ckqd *d);
+
+/* The state files' contents, taken under d->lock and written after it. */
+struct state_snap {
+	uint8_t *replay;
+	size_t replay_len;
+	char *steps;
+	size_t steps_len;
+};
+/* Under d->lock; clears state_dirty. */
+int state_snapshot(struct ckqd *d, struct state_snap *snap);
+/* Without the lock, from the main thread: writes, fsyncs, frees snap. */
+int state_write(struct ckqd *d, struct state_snap *snap);
+void state_snap_free(struct state_snap *snap);
 
 #endif

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,12 +31,33 @@
 
 static volatile sig_atomic_t want_reload, want_exit;
 
+static uint64_t hup_ms_now(void)
+{
+	struct timespec ts;
+
+	/* clock_gettime is async-signal-safe; mono_ms() is not promised to be. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static volatile uint64_t hup_ms;
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 static void on_signal(int sig)
 {
-	if (sig == SIGHUP)
+	if (sig == SIGHUP) {
+		hup_ms = hup_ms_now();
 		want_reload = 1;
-	else
+	} else {
 		want_exit = 1;
+	}
 }
 
 static uint64_t wall_now(void)
@@ -59,38 +81,137 @@ static void usage(FILE *f)
 		"over the queues with --queue-balance in the NFQUEUE rule (ckqd.conf(5)).\n");
 }
 
-/* Users and settings that can change without a restart. */
+/*
+ * The reload generations ckq-admin waits for (conf_reload_file): started
+ * before a reload reads anything, done once its result is in force.
+ */
+static uint64_t reload_started, reload_done;
+static char reload_error[CKQ_ERRBUF];
+
+#define RELOAD_BROKEN_MAX 1000
+
+static void reload_state_write(struct ckqd *d)
+{
+	char path[PATH_MAX], *buf;
+	size_t cap = 256 + sizeof(reload_error), used, i, listed = 0;
+	const struct userdb *db = d->users;
+
+	if (db)
+		cap += (db->broken < RELOAD_BROKEN_MAX ? db->broken : RELOAD_BROKEN_MAX) *
+		       (CKQ_USER_MAX + CKQ_ERRBUF + 16);
+	buf = malloc(cap);
+	if (!buf)
+		return;
+	used = (size_t)snprintf(buf, cap,
+				"# ckqd's reloads, for ckq-admin: a change is in force once done\n"
+				"# passes the started it read after making the change\n"
+				"pid = %ld\nstarted = %llu\ndone = %llu\n", (long)getpid(),
+				(unsigned long long)reload_started, (unsigned long long)reload_done);
+	if (reload_error[0])
+		used += (size_t)snprintf(buf + used, cap - used, "error = %s\n", reload_error);
+	for (i = 0; db && i < db->n && listed < RELOAD_BROKEN_MAX; i++) {
+		if (!db->users[i].load_error)
+			continue;
+		used += (size_t)snprintf(buf + used, cap - used, "broken = %s: %s\n",
+					 db->users[i].name, db->users[i].load_error);
+		listed++;
+	}
+	if (db && db->broken > listed)
+		used += (size_t)snprintf(buf + used, cap - used, "truncated = yes\n");
+	conf_reload_file(&d->conf, path, sizeof(path));
+	if (file_write_atomic(path, buf, used, 0644) < 0)
+		log_rl(&d->rl_error, LOG_WARNING,
+		       "cannot write %s: %s (ckq-admin cannot tell that ckqd reloaded)", path,
+		       strerror(errno));
+	free(buf);
+}
+
+/*
+ * users/ itself cannot be read: nobody's knock is taken until it can be,
+ * rather than everyone's as it was before the change we could not see.
+ */
+static struct userdb *userdb_refuse_all(const struct userdb *old, const char *why)
+{
+	struct userdb *db = calloc(1, sizeof(*db));
+	size_t i;
+
+	if (!db)
+		return NULL;
+	if (old && old->n) {
+		db->users = calloc(old->n, sizeof(*db->users));
+		if (!db->users) {
+			free(db);
+			return NULL;
+		}
+	}
+	for (i = 0; old && i < old->n; i++) {
+		struct ckq_user *u = &db->users[db->n];
+
+		memcpy(u->name, old->users[i].name, sizeof(u->name));
+		u->revoked = true;
+		u->load_error = strdup(why);
+		if (!u->load_error)
+			break;
+		db->n++;
+		db->broken++;
+	}
+	return db;
+}
+
+/*
+ * Users and settings that can change without a restart. The files are
+ * read and the keys parsed without any lock; the workers wait only for the
+ * swap of two pointers' worth, and the old database is freed after it.
+ */
 static int load_users(struct ckqd *d, bool initial)
 {
 	char err[CKQ_ERRBUF] = "";
 	struct ckqd_conf conf;
-	struct userdb *db;
+	struct userdb *db, *old;
+	uint64_t lock_us[3];
 	uid_t uid;
 	gid_t gid;
 	size_t i;
 	int ret;
 
+	reload_error[0] = '\0';
 	ret = conf_load(d->dir, &conf, err, sizeof(err));
 	if (ret < 0) {
 		log_err("%s", err[0] ? err : ckq_strerror(ret));
-		return ret;
+		if (initial)
+			return ret;
+		/* The users still reload: a typo in ckqd.conf must not keep a revoked key. */
+		log_warn("keeping the settings of the last good ckqd.conf");
+		conf = d->conf;
 	}
-	/* ckq-admin gives the users files to our user; we read them as root first. */
-	if (initial && sandbox_lookup(conf.user, &uid, &gid, err, sizeof(err)) == 0)
+	/*
+	 * ckq-admin makes the users files root's, readable by our group (older
+	 * versions gave them to our user); we read them as root first.
+	 */
+	if (initial && sandbox_lookup(conf.user, &uid, &gid, err, sizeof(err)) == 0) {
 		file_trust_uid(uid);
+		file_trust_gid(gid);
+	}
 	err[0] = '\0';
-	ret = userdb_load(d->dir, &db, err, sizeof(err));
+	ret = userdb_load_failsafe(d->dir, &db, err, sizeof(err));
 	if (ret < 0) {
 		log_err("%s", err[0] ? err : ckq_strerror(ret));
-		return ret;
+		if (initial)
+			return ret;
+		snprintf(reload_error, sizeof(reload_error), "%s", err[0] ? err : ckq_strerror(ret));
+		db = userdb_refuse_all(d->users, reload_error);
+		if (!db) {
+			/* Not even that: stop, and the kernel drops the knocks (fail closed). */
+			log_err("out of memory to refuse the users: exiting");
+			d->failed = true;
+			return CKQ_ERR_NOMEM;
+		}
+		log_err("refusing every user's knock until %s/users can be read", d->dir);
 	}
-	/* Carry each user's last TOTP step over, or a reload would re-open codes. */
-	for (i = 0; d->users && i < db->n; i++) {
-		struct ckq_user *old = userdb_find(d->users, db->users[i].name);
-
-		if (old)
-			db->users[i].totp_last_step = old->totp_last_step;
-	}
+	for (i = 0; i < db->n; i++)
+		if (db->users[i].load_error && !(ret < 0))
+			log_err("user %s is refused until their files load: %s", db->users[i].name,
+				db->users[i].load_error);
 	if (!initial && (conf.knock_port != d->conf.knock_port || conf.queue != d->conf.queue ||
 			 conf.queue_maxlen != d->conf.queue_maxlen || conf.queues != d->conf.queues ||
 			 strcmp(conf.pid_file, d->conf.pid_file) ||
@@ -119,22 +240,46 @@ static int load_users(struct ckqd *d, bool initial)
 		conf.source_rate = d->conf.source_rate;
 		conf.source_table = d->conf.source_table;
 		conf.seccomp = d->conf.seccomp;
-		/* Whoever is gone or newly revoked loses their open grants now. */
-		for (i = 0; d->users && i < d->users->n; i++) {
-			const struct ckq_user *old = &d->users->users[i];
-			const struct ckq_user *now = userdb_find(db, old->name);
-
-			if (!old->revoked && (!now || now->revoked))
-				engine_close_user(d, old->name);
-		}
 	}
-	userdb_free(d->users);
+	/*
+	 * The swap. Workers change TOTP steps only while they hold the read
+	 * lock, so under the write lock the steps carried over are the last.
+	 */
+	lock_us[0] = mono_us();
+	pthread_rwlock_wrlock(&d->users_lock);
+	lock_us[1] = mono_us();
+	for (i = 0; d->users && i < db->n; i++) {
+		struct ckq_user *was = userdb_find(d->users, db->users[i].name);
+
+		if (was)
+			db->users[i].totp_last_step = was->totp_last_step;
+	}
+	old = d->users;
 	d->users = db;
 	d->conf = conf;
+	pthread_rwlock_unlock(&d->users_lock);
+	lock_us[2] = mono_us();
+
+	/* Whoever is gone, newly revoked or unreadable loses their open grants now. */
+	for (i = 0; !initial && old && i < old->n; i++) {
+		const struct ckq_user *was = &old->users[i];
+		const struct ckq_user *now = userdb_find(db, was->name);
+
+		if (!was->revoked && (!now || now->revoked))
+			engine_close_user(d, was->name);
+	}
+	userdb_free(old);
 	log_set_level(d->debug ? LOG_DEBUG : conf.log_level);
-	log_info("%s %zu user%s from %s/users", initial ? "loaded" : "reloaded",
-		 db->n, db->n == 1 ? "" : "s", d->dir);
-	return 0;
+	if (initial)
+		log_info("loaded %zu user%s from %s/users", db->n, db->n == 1 ? "" : "s", d->dir);
+	else
+		log_info("reloaded %zu user%s from %s/users, %zu refused as unreadable, "
+			 "in force %llu ms after the signal (the workers' lock: %llu us to get, "
+			 "held %llu us)", db->n, db->n == 1 ? "" : "s", d->dir, db->broken,
+			 (unsigned long long)(mono_ms() - hup_ms),
+			 (unsigned long long)(lock_us[1] - lock_us[0]),
+			 (unsigned long long)(lock_us[2] - lock_us[1]));
+	return ret < 0 ? ret : 0;
 }
 
 /*
@@ -167,25 +312,55 @@ static int write_pid(const char *path, uid_t uid, gid_t gid)
  * Packets the kernel dropped because our queue was full: its own count, in
  * the queue_dropped column; /proc/self/net is our network namespace's.
  */
+static int queue_proc = -1;
+
+/*
+ * The file is root's (0440): opened before the privilege drop and reread
+ * from the start each time, as an open file is not checked again. Read
+ * with read(), not stdio, whose rewind() would serve the first reading
+ * again from its buffer.
+ */
+static void queue_proc_open(void)
+{
+	queue_proc = open("/proc/self/net/netfilter/nfnetlink_queue", O_RDONLY | O_CLOEXEC);
+	if (queue_proc < 0)
+		log_warn("cannot open /proc/self/net/netfilter/nfnetlink_queue: %s (knock packets "
+			 "the kernel drops with the queue full will not be reported)", strerror(errno));
+}
+
 static uint64_t queue_full_drops(uint16_t queue)
 {
-	FILE *f = fopen("/proc/self/net/netfilter/nfnetlink_queue", "re");
+	/* A line is under 100 bytes: room for every queue of a busy host. */
+	static char text[65536];
 	unsigned long long dropped = 0;
-	char line[256];
-	int lines = 0;
+	size_t len = 0;
+	char *line, *nl;
 
-	if (!f)
+	if (queue_proc < 0 || lseek(queue_proc, 0, SEEK_SET) < 0)
 		return 0;
-	while (lines++ < 65536 && fgets(line, sizeof(line), f)) {
+	while (len < sizeof(text) - 1) {
+		ssize_t r = read(queue_proc, text + len, sizeof(text) - 1 - len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	text[len] = '\0';
+	for (line = text; line < text + len; line = nl + 1) {
 		unsigned int num;
 		unsigned long long n;
 
+		nl = strchr(line, '\n');
+		if (!nl)
+			nl = text + len;
+		*nl = '\0';
 		if (sscanf(line, "%u %*u %*u %*u %*u %llu", &num, &n) == 2 && num == queue) {
 			dropped = n;
 			break;
 		}
 	}
-	fclose(f);
 	return dropped;
 }
 
@@ -290,8 +465,11 @@ int main(int argc, char *argv[])
 	bool foreground = false, check_only = false, debug = false;
 	struct sigaction sa;
 	uint64_t last_sweep = 0;
+	struct state_snap snap;
+	bool snapped;
 	char stats_dir[sizeof(d.conf.stats_file)];
-	sigset_t all, old_mask;
+	sigset_t all, old_mask, wait_mask;
+	pthread_rwlockattr_t rwattr;
 	uid_t uid;
 	gid_t gid;
 	size_t i;
@@ -301,7 +479,15 @@ int main(int argc, char *argv[])
 	prctl(PR_SET_NAME, "ckqd", 0, 0, 0);
 	memset(&d, 0, sizeof(d));
 	pthread_mutex_init(&d.lock, NULL);
-	pthread_rwlock_init(&d.users_lock, NULL);
+	/*
+	 * Writers first: with the default, workers overlapping their read locks
+	 * under a keyed flood could hold off a reload, and a revocation, for
+	 * as long as the flood lasts.
+	 */
+	pthread_rwlockattr_init(&rwattr);
+	pthread_rwlockattr_setkind_np(&rwattr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&d.users_lock, &rwattr);
+	pthread_rwlockattr_destroy(&rwattr);
 	d.dir = CKQ_CONF_DIR;
 	d.raw4 = d.raw6 = -1;
 	d.now = wall_now;
@@ -354,7 +540,11 @@ int main(int argc, char *argv[])
 		       d.dir, d.conf.knock_port, d.conf.queue, d.users->n, fp);
 		printf("ckqd runs as user %s (uid %u, gid %u) with only " SANDBOX_CAPS "\n",
 		       d.conf.user, (unsigned int)uid, (unsigned int)gid);
-		ret = 0;
+		for (i = 0; i < d.users->n; i++)
+			if (d.users->users[i].load_error)
+				printf("user %s would be refused: %s\n", d.users->users[i].name,
+				       d.users->users[i].load_error);
+		ret = d.users->broken ? 1 : 0;
 		goto out;
 	}
 	if (pending_init(&d.pending, d.conf.max_pending) < 0 ||
@@ -403,9 +593,11 @@ int main(int argc, char *argv[])
 	state_load(&d);
 	if (write_pid(d.conf.pid_file, uid, gid) < 0)
 		log_warn("cannot write %s: %s", d.conf.pid_file, strerror(errno));
+	reload_state_write(&d);
 	/* Often the pid file's directory; we write in it once we are our user. */
 	snprintf(stats_dir, sizeof(stats_dir), "%s", d.conf.stats_file);
 	prepare_dir(dirname(stats_dir), 0755, false, uid, gid);
+	queue_proc_open();
 	if (sandbox_enter(d.conf.user, d.conf.seccomp, err, sizeof(err)) < 0) {
 		log_err("cannot drop privileges: %s", err);
 		goto out;
@@ -418,6 +610,15 @@ int main(int argc, char *argv[])
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * Our signals are taken only inside ppoll(): one arriving between the
+	 * check of want_reload and the wait would otherwise wait a second.
+	 */
+	sigemptyset(&all);
+	sigaddset(&all, SIGHUP);
+	sigaddset(&all, SIGTERM);
+	sigaddset(&all, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &all, &wait_mask);
 
 	d.cnt.start_time = d.now();
 	stats_write(&d);
@@ -447,12 +648,17 @@ int main(int argc, char *argv[])
 	while (!want_exit) {
 		uint64_t now_ms;
 
-		poll(NULL, 0, 1000);	/* a signal ends the wait early */
+		struct timespec second = { 1, 0 };
+
+		if (!want_reload && !want_exit)
+			ppoll(NULL, 0, &second, &wait_mask);	/* a signal ends the wait early */
 		if (want_reload) {
 			want_reload = 0;
-			pthread_rwlock_wrlock(&d.users_lock);
+			reload_started++;
+			reload_state_write(&d);
 			load_users(&d, false);
-			pthread_rwlock_unlock(&d.users_lock);
+			reload_done = reload_started;
+			reload_state_write(&d);
 		}
 		/* Once a second: a flood must not turn housekeeping into a hot path. */
 		now_ms = mono_ms();
@@ -462,11 +668,14 @@ int main(int argc, char *argv[])
 		pthread_mutex_lock(&d.lock);
 		pending_expire(&d.pending, last_sweep);
 		replay_expire(d.replay, d.now());
-		if (d.state_dirty) {
-			d.state_saved_ms = last_sweep;
-			state_save(&d);
-		}
+		snapped = d.state_dirty && state_snapshot(&d, &snap) == 0;
 		pthread_mutex_unlock(&d.lock);
+		/* The disk is waited for with the lock free: knocks go on meanwhile. */
+		if (snapped && state_write(&d, &snap) < 0) {
+			pthread_mutex_lock(&d.lock);
+			d.state_dirty = true;
+			pthread_mutex_unlock(&d.lock);
+		}
 		report_drops(&d, last_sweep);
 		if (last_sweep - d.stats_saved_ms >= STATS_INTERVAL_MS) {
 			d.stats_saved_ms = last_sweep;
@@ -476,8 +685,8 @@ int main(int argc, char *argv[])
 	for (i = 0; i < d.nworkers; i++)
 		if (d.workers[i].running)
 			pthread_join(d.workers[i].thread, NULL);
-	if (d.state_dirty)
-		state_save(&d);
+	if (d.state_dirty && state_snapshot(&d, &snap) == 0)
+		state_write(&d, &snap);
 	stats_write(&d);
 	log_notice("exiting: %llu packets, %llu granted, %llu closed, %llu refused, %llu junk",
 		   (unsigned long long)d.cnt.packets, (unsigned long long)d.cnt.granted,
@@ -485,6 +694,8 @@ int main(int argc, char *argv[])
 		   (unsigned long long)stats_refused_total(&d.cnt),
 		   (unsigned long long)d.cnt.junk);
 	unlink(d.conf.pid_file);
+	conf_reload_file(&d.conf, stats_dir, sizeof(stats_dir));
+	unlink(stats_dir);
 	ret = d.failed ? 1 : 0;
 out:
 	for (i = 0; d.workers && i < d.conf.queues; i++)
@@ -494,6 +705,8 @@ out:
 		close(d.raw4);
 	if (d.raw6 >= 0)
 		close(d.raw6);
+	if (queue_proc >= 0)
+		close(queue_proc);
 	grant_close(d.grant);
 	srclimit_free(d.srclimit);
 	replay_free(d.replay);

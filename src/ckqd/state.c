@@ -10,6 +10,7 @@
 #include "ckqd.h"
 #include "err.h"
 #include "replay.h"
+#include "totp.h"
 #include "util.h"
 
 /*
@@ -25,6 +26,8 @@ static int steps_load(struct ckqd *d)
 	char path[PATH_MAX], why[CKQ_ERRBUF], *text = NULL;
 	struct kv_iter it;
 	size_t len = 0, n = 0;
+	/* A code is taken for steps up to now + 1: a later one is not ours. */
+	uint64_t ceiling = d->now() / TOTP_STEP + 1;
 	int ret, r;
 
 	snprintf(path, sizeof(path), "%s/totp.state", d->conf.state_dir);
@@ -45,6 +48,12 @@ static int steps_load(struct ckqd *d)
 			r = CKQ_ERR_FORMAT;
 			break;
 		}
+		if (step > ceiling) {
+			/* Kept, it would refuse every code of that user until then. */
+			log_warn("%s line %u: %s's last TOTP step %llu is beyond now + 1 (%llu): "
+				 "ignored", path, it.line, it.key, step, (unsigned long long)ceiling);
+			continue;
+		}
 		if (u && step > u->totp_last_step) {
 			u->totp_last_step = step;
 			n++;
@@ -59,26 +68,26 @@ static int steps_load(struct ckqd *d)
 	return 0;
 }
 
-static int steps_save(struct ckqd *d)
+/* Under d->lock: the workers change the steps under it. */
+static int steps_format(const struct ckqd *d, char **out, size_t *len)
 {
-	char path[PATH_MAX], *buf;
-	size_t i, used = 0, cap = d->users->n * (CKQ_USER_MAX + 24) + 1;
-	int ret;
+	char *buf;
+	size_t i, used = 0, cap = (d->users ? d->users->n : 0) * (CKQ_USER_MAX + 24) + 1;
 
 	buf = malloc(cap);
 	if (!buf)
 		return CKQ_ERR_NOMEM;
-	for (i = 0; i < d->users->n; i++) {
+	buf[0] = '\0';
+	for (i = 0; d->users && i < d->users->n; i++) {
 		const struct ckq_user *u = &d->users->users[i];
 
 		if (u->totp_last_step)
 			used += (size_t)snprintf(buf + used, cap - used, "%s = %llu\n", u->name,
 						 (unsigned long long)u->totp_last_step);
 	}
-	snprintf(path, sizeof(path), "%s/totp.state", d->conf.state_dir);
-	ret = file_write_atomic(path, buf, used, 0600);
-	free(buf);
-	return ret;
+	*out = buf;
+	*len = used;
+	return 0;
 }
 
 int state_load(struct ckqd *d)
@@ -106,34 +115,54 @@ int state_load(struct ckqd *d)
 	return 0;
 }
 
+/*
+ * Called by the workers under d->lock: the main loop writes the files
+ * within a second (state_snapshot, state_write), so no knock waits for a
+ * disk.
+ */
 int state_save(struct ckqd *d)
 {
-	char path[PATH_MAX], tmp[PATH_MAX];
-	int fd, ret;
+	d->state_dirty = true;
+	return 0;
+}
 
-	snprintf(path, sizeof(path), "%s/replay.state", d->conf.state_dir);
-	snprintf(tmp, sizeof(tmp), "%s/.replay.state.tmp", d->conf.state_dir);
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		log_rl(&d->rl_error, LOG_ERR, "cannot write %s: %s", tmp, strerror(errno));
-		return CKQ_ERR_IO;
-	}
-	ret = replay_save(d->replay, fd, d->now());
-	if (ret == 0 && fsync(fd) < 0)
-		ret = CKQ_ERR_IO;
-	if (close(fd) < 0 && ret == 0)
-		ret = CKQ_ERR_IO;
-	if (ret == 0 && rename(tmp, path) < 0)
-		ret = CKQ_ERR_IO;
+int state_snapshot(struct ckqd *d, struct state_snap *snap)
+{
+	int ret;
+
+	memset(snap, 0, sizeof(*snap));
+	ret = replay_save_mem(d->replay, d->now(), &snap->replay, &snap->replay_len);
 	if (ret == 0)
-		ret = steps_save(d);
+		ret = steps_format(d, &snap->steps, &snap->steps_len);
 	if (ret < 0) {
-		log_rl(&d->rl_error, LOG_ERR, "cannot save the replay cache to %s: %s", path,
-		       ckq_strerror(ret));
-		unlink(tmp);
+		state_snap_free(snap);
 		return ret;
 	}
 	d->state_dirty = false;
 	return 0;
+}
+
+void state_snap_free(struct state_snap *snap)
+{
+	free(snap->replay);
+	free(snap->steps);
+	memset(snap, 0, sizeof(*snap));
+}
+
+int state_write(struct ckqd *d, struct state_snap *snap)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/replay.state", d->conf.state_dir);
+	ret = file_write_atomic(path, snap->replay, snap->replay_len, 0600);
+	if (ret == 0) {
+		snprintf(path, sizeof(path), "%s/totp.state", d->conf.state_dir);
+		ret = file_write_atomic(path, snap->steps, snap->steps_len, 0600);
+	}
+	if (ret < 0)
+		log_rl(&d->rl_error, LOG_ERR, "cannot save the replay cache and TOTP steps to %s: %s",
+		       path, ret == CKQ_ERR_IO ? strerror(errno) : ckq_strerror(ret));
+	state_snap_free(snap);
+	return ret;
 }

@@ -207,6 +207,14 @@ int conf_load(const char *dir, struct ckqd_conf *c, char *err, size_t err_len)
 	return ret;
 }
 
+void conf_reload_file(const struct ckqd_conf *c, char *out, size_t out_len)
+{
+	const char *slash = strrchr(c->pid_file, '/');
+	int dir_len = slash ? (int)(slash - c->pid_file) : 0;
+
+	snprintf(out, out_len, "%.*s/reload.state", dir_len, c->pid_file);
+}
+
 /*
  * The next item of a list separated by commas and spaces, copied into item.
  * 1 with an item, 0 at the end, CKQ_ERR_FORMAT when one does not fit.
@@ -530,14 +538,16 @@ static void owner_hint(const char *path, char *err, size_t err_len)
 		return;
 	}
 	snprintf(err, err_len,
-		 "%s: %snot readable by uid %u, which ckqd runs as: it must be owned by ckqd's "
-		 "user (ckq-admin init and add-user give it to that user; or chown it)",
-		 path, owner, (unsigned int)geteuid());
+		 "%s: %snot readable by uid %u, which ckqd runs as: it must be root's and "
+		 "readable by ckqd's group (ckq-admin init and add-user make it so; or chown "
+		 "root:%u it and chmod 640 it, 750 for users/)",
+		 path, owner, (unsigned int)geteuid(), (unsigned int)getegid());
 }
 
 void user_clear(struct ckq_user *u)
 {
 	key_free(u->key);
+	free(u->load_error);
 	free(u->pub);
 	free(u->ports);
 	free(u->allow);
@@ -605,9 +615,33 @@ static int user_cmp(const void *a, const void *b)
 	return strcmp(((const struct ckq_user *)a)->name, ((const struct ckq_user *)b)->name);
 }
 
-int userdb_load(const char *dir, struct userdb **out, char *err, size_t err_len)
+/*
+ * A user whose files cannot be read or parsed: kept by name, revoked, so
+ * that ckqd refuses their knocks and closes their grants rather than keep
+ * what it knew of them before.
+ */
+static int user_broken(struct ckq_user *u, const char *name, const char *why)
+{
+	memset(u, 0, sizeof(*u));
+	memcpy(u->name, name, strlen(name) + 1);
+	u->revoked = true;
+	u->load_error = strdup(why[0] ? why : "cannot be loaded");
+	return u->load_error ? 0 : CKQ_ERR_NOMEM;
+}
+
+static bool conf_gone(const char *dir, const char *name)
 {
 	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/users/%s.conf", dir, name);
+	return lstat(path, &st) < 0 && errno == ENOENT;
+}
+
+static int userdb_read(const char *dir, bool keep_broken, struct userdb **out,
+		       char *err, size_t err_len)
+{
+	char path[PATH_MAX], why[CKQ_ERRBUF];
 	struct userdb *db;
 	struct dirent *de;
 	size_t cap = 0;
@@ -651,23 +685,45 @@ int userdb_load(const char *dir, struct userdb **out, char *err, size_t err_len)
 			}
 			db->users = nu;
 		}
-		ret = user_load(dir, name, &db->users[db->n], err, err_len);
-		if (ret < 0)
+		why[0] = '\0';
+		ret = user_load(dir, name, &db->users[db->n], why, sizeof(why));
+		if (ret == 0) {
+			ret = user_pack(&db->users[db->n], why, sizeof(why));
+			if (ret < 0)
+				user_clear(&db->users[db->n]);
+		}
+		/* Gone between readdir and open: deleted, not broken. */
+		if (ret == CKQ_ERR_NOENT && keep_broken && conf_gone(dir, name))
+			continue;
+		if (ret < 0 && keep_broken && ret != CKQ_ERR_NOMEM)
+			ret = user_broken(&db->users[db->n], name, why);
+		if (ret < 0) {
+			snprintf(err, err_len, "%s", why);
 			break;
+		}
 		db->n++;
-		ret = user_pack(&db->users[db->n - 1], err, err_len);
-		if (ret < 0)
-			break;
 	}
 	closedir(d);
 	if (ret < 0) {
 		userdb_free(db);
 		return ret;
 	}
+	for (size_t i = 0; i < db->n; i++)
+		db->broken += db->users[i].load_error != NULL;
 	if (db->n)
 		qsort(db->users, db->n, sizeof(*db->users), user_cmp);
 	*out = db;
 	return 0;
+}
+
+int userdb_load(const char *dir, struct userdb **out, char *err, size_t err_len)
+{
+	return userdb_read(dir, false, out, err, err_len);
+}
+
+int userdb_load_failsafe(const char *dir, struct userdb **out, char *err, size_t err_len)
+{
+	return userdb_read(dir, true, out, err, err_len);
 }
 
 struct ckq_user *userdb_find(const struct userdb *db, const char *name)

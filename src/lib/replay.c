@@ -255,6 +255,40 @@ int replay_save(const struct replay *r, int fd, uint64_t now)
 	return write_full(fd, buf, w.len);
 }
 
+int replay_save_mem(const struct replay *r, uint64_t now, uint8_t **out, size_t *len)
+{
+	struct wbuf w;
+	uint64_t live = 0;
+	uint8_t *buf;
+	size_t i, size;
+
+	if (!r)
+		return CKQ_ERR_INTERNAL;
+	for (i = 0; i <= r->mask; i++)
+		if (r->slot[i].expires > now)
+			live++;
+	size = HDR_LEN + (size_t)live * REC_LEN;
+	buf = malloc(size);
+	if (!buf)
+		return CKQ_ERR_NOMEM;
+	w = wbuf_init(buf, size);
+	wbuf_put(&w, replay_magic, sizeof(replay_magic));
+	wbuf_u64(&w, live);
+	for (i = 0; i <= r->mask; i++) {
+		if (r->slot[i].expires <= now)
+			continue;
+		wbuf_put(&w, r->slot[i].digest, REPLAY_DIGEST_LEN);
+		wbuf_u64(&w, r->slot[i].expires);
+	}
+	if (w.err || w.len != size) {
+		free(buf);
+		return CKQ_ERR_INTERNAL;
+	}
+	*out = buf;
+	*len = size;
+	return 0;
+}
+
 /*
  * Records go in marked pending and are dropped again if anything later in
  * the file is wrong, so a damaged file never half-fills the table.

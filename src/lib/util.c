@@ -14,10 +14,16 @@
 #include "util.h"
 
 static uid_t trusted_uid = (uid_t)-1;
+static gid_t trusted_gid = (gid_t)-1;
 
 void file_trust_uid(uid_t uid)
 {
 	trusted_uid = uid;
+}
+
+void file_trust_gid(gid_t gid)
+{
+	trusted_gid = gid;
 }
 
 int file_read(const char *path, bool secret, char **out, size_t *len,
@@ -41,7 +47,10 @@ int file_read(const char *path, bool secret, char **out, size_t *len,
 		close(fd);
 		return CKQ_ERR_IO;
 	}
-	if (secret && (st.st_mode & (S_IRWXG | S_IRWXO))) {
+	/* Read by ckqd's group only: the layout that keeps users/ out of ckqd's hands. */
+	if (secret && ((st.st_mode & (S_IRWXO | S_IWGRP | S_IXGRP)) ||
+		       ((st.st_mode & S_IRGRP) &&
+			(trusted_gid == (gid_t)-1 || st.st_gid != trusted_gid)))) {
 		snprintf(why, why_len,
 			 "%s: permissions %04o are too open for a secret (chmod 600 it)",
 			 path, (unsigned int)(st.st_mode & 07777));

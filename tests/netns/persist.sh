@@ -8,8 +8,9 @@
 # TOTP code used just before a restart is refused just after it (each
 # user's last step is saved too); a garbage state file does not stop ckqd
 # from starting, with a warning, and the captured message still opens
-# nothing (its code is used). The state files belong to ckqd's user and
-# are private. Prints TAP. Needs root; bails out (fails) when it cannot
+# nothing (its code is used); a TOTP step beyond now + 1 in totp.state is
+# ignored with a warning. The state files belong to ckqd's user and are
+# private. Prints TAP. Needs root; bails out (fails) when it cannot
 # run, never skips.
 #
 # Environment: CKQ_BUILDDIR, CKQ_SRCDIR, CKQD_WRAPPER (see lib.sh).
@@ -156,6 +157,19 @@ check "totp.state is rewritten after the accepted request" \
 	wait_until 3 grep -Eqx 'dave = [0-9]+' "$STATE/totp.state"
 check "totp.state belongs to nobody, mode 600 ($(stat -c '%U %a' "$STATE/totp.state"))" \
 	owned_private "$STATE/totp.state" 600
+stop_ckqd
+is "$CKQD_RC" 0 "ckqd exits 0 on SIGTERM"
+
+# --- a TOTP step in the future: kept, it would refuse dave's codes for years ---
+far=$(($(date +%s) / 30 + 10000000))
+printf 'dave = %s\n' "$far" >"$STATE/totp.state"
+chown nobody: "$STATE/totp.state"
+log_mark
+start_ckqd
+assert_log "warning: $STATE/totp.state line 1: dave's last TOTP step $far is beyond now \+ 1 \([0-9]+\): ignored"
+knock open dave
+is "$RUN_RC" 0 "dave knocks with today's code all the same"
+[ "$RUN_RC" = 0 ] || run_diag
 stop_ckqd
 is "$CKQD_RC" 0 "ckqd exits 0 on SIGTERM"
 done_testing

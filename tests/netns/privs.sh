@@ -5,7 +5,8 @@
 # sockets and ipset session are open it runs as its user (nobody here) with
 # only CAP_NET_ADMIN and CAP_NET_RAW (bounding set too), no_new_privs and a
 # seccomp filter; under that sandbox it still reloads users on SIGHUP,
-# grants a knock, refuses a stranger's, survives junk and exits cleanly.
+# grants a knock, refuses a stranger's, survives junk, reports the knocks
+# the kernel dropped with its queue full, and exits cleanly.
 # With user = root it keeps uid 0 but no other capability. A missing user
 # stops it before it opens anything. contrib/ckqd.service passes
 # 'systemd-analyze security' at its recorded exposure. Prints TAP. Needs
@@ -42,7 +43,7 @@ status() {
 }
 
 set_conf() {
-	printf 'pid_file = %s\nuser = %s\n' "$PID_FILE" "$1" >"$ETC/ckqd.conf"
+	printf 'pid_file = %s\nuser = %s\nqueue_maxlen = 16\n' "$PID_FILE" "$1" >"$ETC/ckqd.conf"
 }
 
 # --- can we run at all ------------------------------------------------------
@@ -63,8 +64,12 @@ chown nobody: "$RUN_DIR"
 set_conf nobody
 "$CKQ_ADMIN" -c "$ETC" init --bits 2048 >"$TMP/init.out" 2>&1 ||
 	{ sed 's/^/#   /' "$TMP/init.out"; bail "ckq-admin init failed"; }
-is "$(stat -c %u:%g "$ETC/users")" "$NOBODY_UID:$NOBODY_GID" \
-	"ckq-admin init gives users/ to the daemon's user"
+is "$(stat -c %u:%g:%a "$ETC/users")" "0:$NOBODY_GID:750" \
+	"ckq-admin init makes users/ root's, listable by the daemon's group only"
+# A compromised ckqd, as its user, cannot enrol a user of its own.
+check_fails "nobody cannot create a file in users/" \
+	setpriv --reuid "$NOBODY_UID" --regid "$NOBODY_GID" --clear-groups \
+	sh -c "echo 'ports = tcp/22' >'$ETC/users/evil.conf'"
 
 rc=0
 "$CKQD" -t -c "$ETC" >"$TMP/t.out" 2>&1 || rc=$?
@@ -98,8 +103,11 @@ user_add alice >"$TMP/add.out" 2>&1 || rc=$?
 is "$rc" 0 "ckq-admin add-user alice while ckqd runs"
 check "ckq-admin signalled ckqd" grep -Fqx "ckqd reloaded its users" "$TMP/add.out"
 is "$(stat -c %u:%g "$ETC/users/alice.conf"):$(stat -c %u:%g "$ETC/users/alice.pub")" \
-	"$NOBODY_UID:$NOBODY_GID:$NOBODY_UID:$NOBODY_GID" "add-user gives alice.conf and alice.pub to nobody"
-is "$(stat -c %a "$ETC/users/alice.conf")" 600 "alice.conf stays 0600"
+	"0:$NOBODY_GID:0:$NOBODY_GID" "add-user makes alice.conf and alice.pub root's, in nobody's group"
+is "$(stat -c %a "$ETC/users/alice.conf")" 640 "alice.conf is 0640: only root writes it"
+check_fails "nobody cannot change alice.conf" \
+	setpriv --reuid "$NOBODY_UID" --regid "$NOBODY_GID" --clear-groups \
+	sh -c "echo 'revoked = no' >>'$ETC/users/alice.conf'"
 assert_log "reloaded 1 user from $ETC/users"
 check "ckqd survives the reload" alive
 
@@ -123,13 +131,25 @@ in_cl bash -c \
 sleep 0.5
 check "ckqd survives random bytes on the knock port" alive
 
-# A users file that only root may read: the reload fails, says why, keeps the old users.
+# The kernel's count of knocks dropped with the queue full is root's to
+# read; the sandboxed ckqd still reports it. Stopped, it takes nothing: its
+# queue of queue_maxlen (16) fills and the kernel drops the rest.
+log_mark
+kill -STOP "$CKQD_PID"
+in_cl bash -c "for i in \$(seq 1 60); do printf 'junk' >/dev/udp/$SV_IP/8888; done" ||
+	not_ok "sending 60 datagrams to udp/8888"
+sleep 0.3
+kill -CONT "$CKQD_PID"
+assert_log "the kernel dropped [1-9][0-9]* knock packets that ckqd could not take in time"
+check "ckqd survives" alive
+
+# A users file that only root may read: the reload refuses that user and says why.
 chown root:root "$ETC/users/alice.conf"
 log_mark
 kill -HUP "$CKQD_PID" 2>/dev/null || true
-assert_log "alice\.conf: owned by uid 0, not readable by uid $NOBODY_UID, which ckqd runs as: it must be owned by ckqd's user"
+assert_log "alice\.conf: owned by uid 0, not readable by uid $NOBODY_UID, which ckqd runs as: it must be root's and readable by ckqd's group"
 check "ckqd survives the failed reload" alive
-chown nobody: "$ETC/users/alice.conf"
+chown "root:$NOBODY_GID" "$ETC/users/alice.conf"
 log_mark
 kill -HUP "$CKQD_PID" 2>/dev/null || true
 assert_log "reloaded 1 user from "

@@ -181,8 +181,8 @@ def cmd_flood(args):
             k = random.choice(kinds)
             return k, junk_datagram(k, seed)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    if args.sport:
-        s.bind(("0.0.0.0", args.sport))
+    if args.sport or args.src:
+        s.bind((args.src or "0.0.0.0", args.sport))
     s.connect((args.host, args.port))
     start = time.monotonic()
     deadline = start + args.seconds
@@ -339,6 +339,7 @@ def main():
     sp.add_argument("--hex")
     sp.add_argument("--server-der")
     sp.add_argument("--sport", type=int, default=0)
+    sp.add_argument("--src", help="the local address to send from")
     sp.set_defaults(fn=cmd_flood)
 
     args = p.parse_args()

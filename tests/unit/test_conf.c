@@ -164,6 +164,22 @@ static void test_files(void)
 	chmod(path, 0640);
 	is_int(file_read(path, true, &buf, &len, why, sizeof(why)), CKQ_ERR_PERM,
 	       "group-readable secret refused");
+	/* ckq-admin's users files: root's, readable by ckqd's group. */
+	file_trust_gid(getegid());
+	is_int(file_read(path, true, &buf, &len, why, sizeof(why)), 0,
+	       "readable by the trusted group: taken");
+	free(buf);
+	chmod(path, 0660);
+	is_int(file_read(path, true, &buf, &len, why, sizeof(why)), CKQ_ERR_PERM,
+	       "writable by the trusted group: refused");
+	chmod(path, 0604);
+	is_int(file_read(path, true, &buf, &len, why, sizeof(why)), CKQ_ERR_PERM,
+	       "world-readable: refused whatever the group");
+	file_trust_gid(getegid() + 1);
+	chmod(path, 0640);
+	is_int(file_read(path, true, &buf, &len, why, sizeof(why)), CKQ_ERR_PERM,
+	       "readable by a group not trusted: refused");
+	file_trust_gid((gid_t)-1);
 	snprintf(path, sizeof(path), "%s/link", dir);
 	ok(symlink("secret", path) == 0, "make a symlink");
 	is_int(file_read(path, false, &buf, &len, why, sizeof(why)), CKQ_ERR_IO, "symlink refused");
@@ -174,6 +190,69 @@ static void test_files(void)
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	if (system(path) != 0)
 		printf("# could not remove %s\n", dir);
+}
+
+static void put(const char *dir, const char *name, const char *text, mode_t mode)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/users/%s", dir, name);
+	if (file_write_atomic(path, text, strlen(text), mode) < 0)
+		bail_out("cannot write a users file");
+}
+
+/* ckqd's load: a broken user is kept, refused, with why; the rest load. */
+static void test_userdb_failsafe(void)
+{
+	static const char good[] = "ports = tcp/22\ntotp_secret = JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\n";
+	char dir[] = "/tmp/ckq-test-userdb-XXXXXX", path[512], err[CKQ_ERRBUF] = "";
+	struct ckq_key *key = NULL;
+	struct userdb *db = NULL;
+	struct ckq_user *u;
+	char *pem = NULL;
+	size_t len = 0;
+
+	if (!mkdtemp(dir))
+		bail_out("mkdtemp");
+	snprintf(path, sizeof(path), "%s/users", dir);
+	if (mkdir(path, 0700) < 0 || key_generate(2048, &key) < 0 ||
+	    key_to_pem(key, false, &pem, &len) < 0)
+		bail_out("cannot set up the users directory and key");
+	put(dir, "alice.conf", good, 0600);
+	put(dir, "alice.pub", pem, 0644);
+	put(dir, "bob.conf", "ports = tcp/banana\ntotp_secret = JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\n",
+	    0600);
+	put(dir, "bob.pub", pem, 0644);
+	put(dir, "carol.conf", good, 0600);	/* no carol.pub */
+	put(dir, "dave.conf", good, 0644);	/* a secret others may read */
+	put(dir, "dave.pub", pem, 0644);
+
+	ok(userdb_load(dir, &db, err, sizeof(err)) < 0 && strstr(err, "/users/"),
+	   "userdb_load: one broken file fails the whole load (%s)", err);
+	err[0] = '\0';
+	is_int(userdb_load_failsafe(dir, &db, err, sizeof(err)), 0, "userdb_load_failsafe loads");
+	ok(db && db->n == 4 && db->broken == 3, "four users, three of them broken (%zu, %zu)",
+	   db ? db->n : 0, db ? db->broken : 0);
+	u = userdb_find(db, "alice");
+	ok(u && !u->revoked && !u->load_error && u->pub && u->nports == 1, "alice loads whole");
+	u = userdb_find(db, "bob");
+	ok(u && u->revoked && u->load_error && strstr(u->load_error, "bob.conf line 1") &&
+	   !u->pub && !u->nports, "bob: refused, and why names the file and line (%s)",
+	   u && u->load_error ? u->load_error : "-");
+	u = userdb_find(db, "carol");
+	ok(u && u->revoked && u->load_error && strstr(u->load_error, "carol.pub"),
+	   "carol without her key: refused, and why names carol.pub");
+	u = userdb_find(db, "dave");
+	ok(u && u->revoked && u->load_error && strstr(u->load_error, "0644"),
+	   "dave's world-readable file: refused");
+	userdb_free(db);
+
+	/* A file ckqd's user cannot read: tests/netns/reload.sh (we are root here). */
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	if (system(path) != 0)
+		printf("# could not remove %s\n", dir);
+	free(pem);
+	key_free(key);
 }
 
 static void test_cidr_date_user_extras(void)
@@ -254,5 +333,6 @@ int main(void)
 	test_duration_ports();
 	test_user();
 	test_files();
+	test_userdb_failsafe();
 	return done_testing();
 }

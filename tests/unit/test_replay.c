@@ -194,6 +194,16 @@ static void test_save_load(void)
 	is_int(len, 16 + NSAVE * 40, "file size");
 	ok(!memcmp(file, "CKQRPL1\0\0\0\0\0\0\0\0\x64", 16), "file header");
 
+	{
+		uint8_t *mem = NULL;
+		size_t mlen = 0;
+
+		is_int(replay_save_mem(r, 5, &mem, &mlen), 0, "save to memory");
+		ok(mlen == len && mem && !memcmp(mem, file, len),
+		   "the same bytes as the file (%zu)", mlen);
+		free(mem);
+	}
+
 	/* Only what is live at the time of saving is written. */
 	fd = mem_file(NULL, 0);
 	is_int(replay_save(r, fd, 59), 0, "save later");

@@ -144,6 +144,28 @@ static void test_log(void)
 	is_int(knock_line_parse(l, strlen(l), &k), 0, "'knock' inside a message is not a decision");
 	l = "ckqd: notice: knock grantedx user=x";
 	is_int(knock_line_parse(l, strlen(l), &k), 0, "an unknown verb is not a decision");
+	/* What 'logger -t something ": knock granted ..."' leaves in syslog and the journal. */
+	l = "Jan  5 14:03:12 gw something: : knock granted user=mallory src=192.0.2.66 port=tcp/22";
+	is_int(knock_line_parse(l, strlen(l), &k), 0, "logger -t something ': knock granted' is not ckqd's");
+	l = "2026-11-27T01:55:23+0000 sv root[4242]: knock granted user=mallory src=192.0.2.66";
+	is_int(knock_line_parse(l, strlen(l), &k), 0, "another program's 'knock granted' is not ckqd's");
+	l = "2026-11-27T01:55:23+0000 sv notckqd[42]: knock granted user=mallory src=192.0.2.66";
+	is_int(knock_line_parse(l, strlen(l), &k), 0, "nor is one tagged notckqd");
+	l = "Jan  5 14:03:12 gw sshd[1]: ckqd: notice: knock granted user=mallory src=192.0.2.66";
+	is_int(knock_line_parse(l, strlen(l), &k), 0, "nor ckqd's stderr format inside another's message");
+	l = "knock granted user=mallory src=192.0.2.66";
+	is_int(knock_line_parse(l, strlen(l), &k), 0, "nor an untagged line");
+	l = "Jan  5 14:03:12 gw ckqd[]: knock granted user=mallory";
+	is_int(knock_line_parse(l, strlen(l), &k), 0, "nor an empty pid");
+	l = "Jan  5 14:03:12 gw something: ckqd: notice: knock granted user=mallory src=192.0.2.66";
+	is_int(knock_line_parse(l, strlen(l), &k), 0, "nor ckqd's stderr prefix after another's tag");
+	l = "Jan  5 14:03:12 gw ckqd: knock granted user=eve src=192.0.2.8 port=tcp/22";
+	ok(knock_line_parse(l, strlen(l), &k) == 1 && !strcmp(k.user, "eve"),
+	   "a syslog line tagged ckqd without a pid is ckqd's");
+	l = "2026-11-27T01:55:23+0000 sv ckqd[77]: ckqd: notice: knock granted user=fay src=192.0.2.9";
+	ok(knock_line_parse(l, strlen(l), &k) == 1 && !strcmp(k.user, "fay") &&
+	   !strcmp(k.when, "2026-11-27 01:55:23"),
+	   "the journal of ckqd -f under systemd: its tag, then its stderr prefix");
 	ok(reason_text("bad_otp") && !reason_text("no_such_reason"), "reason_text knows bad_otp only");
 }
 

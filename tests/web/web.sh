@@ -143,8 +143,8 @@ secret=$(totp_secret carol 2>/dev/null || true)
 check_fails "ckq-admin web's output never holds the TOTP secret" grep -q "$secret" "$WEB_OUT"
 check "it logged the changes it made" \
 	grep -q "^web: registered carol" "$WEB_OUT"
-check "the users files are ckqd's user's, as add-user leaves them" \
-	test "$(stat -c %U "$ETC/users/carol.conf")" = nobody
+check "the users files are root's, in ckqd's user's group, as add-user leaves them" \
+	test "$(stat -c %U:%G:%a "$ETC/users/carol.conf")" = "root:$(id -gn nobody):640"
 bg_stop "$WEB_PID"
 is "$BG_RC" 0 "ckq-admin web stops on SIGTERM with status 0"
 check "saying so" grep -q "^ckq-admin web: stopped" "$WEB_OUT"
