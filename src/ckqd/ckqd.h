@@ -9,6 +9,7 @@
 #include "addr.h"
 #include "conf.h"
 #include "log.h"
+#include "otpguard.h"
 #include "proto.h"
 #include "stats.h"
 
@@ -107,6 +108,7 @@ struct ckqd {
 	pthread_mutex_t lock;
 	pthread_rwlock_t users_lock;
 	int raw4, raw6;
+	struct otpguard otpguard;	/* wrong codes per user key; under lock */
 	struct ckq_stats cnt;		/* the counters; gauges filled in when written */
 	struct ratelimit rl_refuse, rl_grant, rl_junk, rl_error;
 	uint64_t (*now)(void);		/* wall clock, seconds */

@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <limits.h>
 #include <linux/netfilter.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "ckqd.h"
 #include "err.h"
@@ -53,6 +58,78 @@ static uint32_t grant_time(const struct ckqd *d, const struct ckq_user *u, uint3
 	if (asked == 0)
 		asked = d->conf.default_grant;
 	return asked < max ? asked : max;
+}
+
+/*
+ * ckq-admin unlock USER leaves STATE_DIR/unlock.USER; we look for it only
+ * when that user's key is locked, so it costs nothing otherwise, and honour
+ * it only if it was left after the lock began: an old one does not pre-empt
+ * a new lock. Caller holds d->lock.
+ */
+static bool unlock_requested(struct ckqd *d, const char *user, uint64_t now)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	uint64_t since = otpguard_locked_at(&d->otpguard, user, now);
+	int n;
+
+	if (!d->conf.state_dir[0])
+		return false;
+	n = snprintf(path, sizeof(path), "%s/unlock.%s", d->conf.state_dir, user);
+	if (n < 0 || (size_t)n >= sizeof(path) || fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return false;
+	unlink(path);
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_mtime < since)
+		return false;
+	otpguard_clear(&d->otpguard, user, now);
+	log_notice("user %s: wrong-code lock cleared by ckq-admin unlock", user);
+	return true;
+}
+
+/*
+ * A wrong code with a valid signature: the user's key was used by someone
+ * who does not have the authenticator, or the user mistyped. Caller holds
+ * d->lock.
+ */
+static void wrong_code(struct ckqd *d, const struct pkt_udp *p, const struct ckq_user *u,
+		       const struct ckq_key *ukey, uint32_t code, uint64_t now)
+{
+	char src[CKQ_ADDR_STRLEN], when[32];
+	uint64_t until = 0, step;
+	uint32_t strikes = 0;
+	struct tm tm;
+	time_t t;
+
+	refuse(d, p, u->name, CKQ_REFUSE_BAD_OTP);
+	/* A code already used proves the authenticator, not a guess: not charged. */
+	if (totp_verify(u->totp, u->totp_len, now, code, 0, &step) == 0)
+		return;
+	addr_str(&p->src, src, sizeof(src));
+	switch (otpguard_fail(&d->otpguard, u->name, ukey->fp, now, &until, &strikes)) {
+	case OTPGUARD_COUNTED:
+		break;
+	case OTPGUARD_FIRST_LOCK:
+		t = (time_t)until;
+		if (!gmtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm))
+			snprintf(when, sizeof(when), "%llu", (unsigned long long)until);
+		/* Once per lock episode, never rate-limited: the admin must see it. */
+		log_err("ALERT user %s: %u wrong TOTP codes signed with the user's key (last from %s): "
+			"the private key is probably stolen. Knocks of this key are refused until %s, "
+			"longer with each further wrong code; revoke the user or run "
+			"'ckq-admin unlock %s'", u->name, strikes, src, when, u->name);
+		break;
+	case OTPGUARD_LOCKED:
+		log_rl(&d->rl_error, LOG_WARNING,
+		       "user %s: another wrong TOTP code with the user's key from %s (%u since "
+		       "the last right one): locked for %llu s", u->name, src, strikes,
+		       (unsigned long long)(until - now));
+		break;
+	case OTPGUARD_FULL:
+		log_rl(&d->rl_error, LOG_ERR,
+		       "user %s: wrong TOTP code, and no room to count it: %d users' keys are locked",
+		       u->name, OTPGUARD_SLOTS);
+		break;
+	}
 }
 
 static void handle_request(struct ckqd *d, const struct pkt_udp *p)
@@ -156,8 +233,14 @@ static void handle_request(struct ckqd *d, const struct pkt_udp *p)
 	 */
 	pthread_mutex_lock(&d->lock);
 	locked = true;
+	/* Even the right code: a thief must not learn that a guess was right. */
+	if (otpguard_locked(&d->otpguard, u->name, ukey->fp, now) &&
+	    !unlock_requested(d, u->name, now)) {
+		refuse(d, p, u->name, CKQ_REFUSE_OTP_LOCKED);
+		goto out;
+	}
 	if (totp_verify(u->totp, u->totp_len, now, m.req.otp, u->totp_last_step, &step) < 0) {
-		refuse(d, p, u->name, CKQ_REFUSE_BAD_OTP);
+		wrong_code(d, p, u, ukey, m.req.otp, now);
 		goto out;
 	}
 	ret = replay_check_add(d->replay, h1, now, m.req.timestamp + d->conf.freshness + 1);
@@ -167,6 +250,7 @@ static void handle_request(struct ckqd *d, const struct pkt_udp *p)
 		goto out;
 	}
 	u->totp_last_step = step;
+	otpguard_success(&d->otpguard, u->name, ukey->fp);
 	d->state_dirty = true;
 	/* Saved now unless saved within the second: the sweep catches up. */
 	if (d->conf.state_dir[0] && mono_ms() - d->state_saved_ms >= 1000) {

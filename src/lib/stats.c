@@ -24,6 +24,7 @@ static const char *const reason_names[CKQ_REFUSE_N] = {
 	[CKQ_REFUSE_ADDRESS_MISMATCH] = "address_mismatch",
 	[CKQ_REFUSE_PORT_NOT_ALLOWED] = "port_not_allowed",
 	[CKQ_REFUSE_BAD_OTP] = "bad_otp",
+	[CKQ_REFUSE_OTP_LOCKED] = "otp_locked",
 	[CKQ_REFUSE_REPLAY_CACHE_FULL] = "replay_cache_full",
 	[CKQ_REFUSE_UNKNOWN_SESSION] = "unknown_session",
 	[CKQ_REFUSE_NONCE_REUSED] = "nonce_reused",

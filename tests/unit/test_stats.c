@@ -29,6 +29,7 @@ static const char golden[] =
 	"ckq_refused_total{reason=\"address_mismatch\"} 0\n"
 	"ckq_refused_total{reason=\"port_not_allowed\"} 0\n"
 	"ckq_refused_total{reason=\"bad_otp\"} 1\n"
+	"ckq_refused_total{reason=\"otp_locked\"} 0\n"
 	"ckq_refused_total{reason=\"replay_cache_full\"} 0\n"
 	"ckq_refused_total{reason=\"unknown_session\"} 0\n"
 	"ckq_refused_total{reason=\"nonce_reused\"} 0\n"
@@ -229,7 +230,7 @@ static void test_names(void)
 	static const char *const want[CKQ_REFUSE_N] = {
 		"replay", "rate_limited", "undecryptable", "unknown_user", "revoked",
 		"bad_signature", "stale_timestamp", "expired", "source_not_allowed",
-		"nat_not_allowed", "address_mismatch", "port_not_allowed", "bad_otp",
+		"nat_not_allowed", "address_mismatch", "port_not_allowed", "bad_otp", "otp_locked",
 		"replay_cache_full", "unknown_session", "nonce_reused", "bad_response", "ipset",
 	};
 	unsigned int i, bad = 0;
