@@ -67,6 +67,21 @@ size_t pending_expire(struct pending *p, uint64_t now_ms);
 struct ckqd;
 
 /*
+ * Who holds a grant on (set, address), and until when: the kernel's entry
+ * has one timeout and one comment, but several users behind one address
+ * may each hold a grant on it (doc/protocol.md 3.7). Allocated at the
+ * first grant, never grown; under d->lock.
+ */
+struct holder {
+	char set[32];			/* GRANT_SETNAME_LEN */
+	struct ckq_addr addr;
+	char user[CKQ_USER_MAX + 1];
+	uint64_t expires;		/* Unix seconds; 0: free slot */
+};
+
+#define HOLDERS_MAX 8192
+
+/*
  * One per netfilter queue, each in its own thread. The per-packet counters
  * are the worker's own, on a cache line of their own, so that workers on
  * different cores never write to one line per junk datagram; stats_write()
@@ -109,6 +124,7 @@ struct ckqd {
 	pthread_rwlock_t users_lock;
 	int raw4, raw6;
 	struct otpguard otpguard;	/* wrong codes per user key; under lock */
+	struct holder *holders;		/* HOLDERS_MAX, or NULL before the first grant */
 	struct ckq_stats cnt;		/* the counters; gauges filled in when written */
 	struct ratelimit rl_refuse, rl_grant, rl_junk, rl_error;
 	uint64_t (*now)(void);		/* wall clock, seconds */
@@ -124,6 +140,7 @@ struct ckqd {
 int engine_packet(const uint8_t *pkt, size_t len, void *arg);
 
 void engine_close_user(struct ckqd *d, const char *user);
+void engine_free(struct ckqd *d);
 
 int state_load(struct ckqd *d);
 int state_save(struct ckqd *d);

@@ -495,6 +495,7 @@ out:
 	if (d.raw6 >= 0)
 		close(d.raw6);
 	grant_close(d.grant);
+	engine_free(&d);
 	srclimit_free(d.srclimit);
 	replay_free(d.replay);
 	pending_free(&d.pending);
