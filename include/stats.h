@@ -45,6 +45,7 @@ struct ckq_stats {
 	uint64_t refused[CKQ_REFUSE_N];
 	uint64_t junk;			/* failed the parse or the pre-check */
 	uint64_t retransmits;
+	uint64_t cookies;		/* cookie replies sent instead of key work */
 	uint64_t send_errors;
 	uint64_t queue_drops;		/* the kernel's, before ckqd saw them */
 	/* gauges */

@@ -82,6 +82,17 @@ struct holder {
 #define HOLDERS_MAX 8192
 
 /*
+ * Under load (doc/protocol.md 3.8): more than LOAD_PER_SEC message 1s that
+ * would need the private key in one second, and for LOAD_HOLD_MS after.
+ * An RSA-2048 decryption costs 0.27 ms on a 2-core VM, several ms on a
+ * Raspberry Pi-class board: 32 a second is at most a few percent of one
+ * core there, and far more than the knocks of a household or an office.
+ */
+#define LOAD_PER_SEC 32
+#define LOAD_HOLD_MS 1000
+#define COOKIE_ROTATE_MS 120000
+
+/*
  * One per netfilter queue, each in its own thread. The per-packet counters
  * are the worker's own, on a cache line of their own, so that workers on
  * different cores never write to one line per junk datagram; stats_write()
@@ -125,6 +136,12 @@ struct ckqd {
 	int raw4, raw6;
 	struct otpguard otpguard;	/* wrong codes per user key; under lock */
 	struct holder *holders;		/* HOLDERS_MAX, or NULL before the first grant */
+	/* Cookies and load, under lock: [0] the current secret, [1] the last. */
+	uint8_t cookie_secret[2][CKQ_HASH_LEN];
+	uint64_t cookie_rotated_ms;	/* 0: no secret yet */
+	uint64_t load_window_ms;
+	uint32_t load_count;
+	uint64_t under_load_until_ms;
 	struct ckq_stats cnt;		/* the counters; gauges filled in when written */
 	struct ratelimit rl_refuse, rl_grant, rl_junk, rl_error;
 	uint64_t (*now)(void);		/* wall clock, seconds */

@@ -132,6 +132,74 @@ static void wrong_code(struct ckqd *d, const struct pkt_udp *p, const struct ckq
 	}
 }
 
+/*
+ * Counts a message 1 that would need the private key, and says whether we
+ * are under load. Caller holds d->lock.
+ */
+static bool load_note(struct ckqd *d, uint64_t now_ms)
+{
+	if (now_ms - d->load_window_ms >= 1000) {
+		d->load_window_ms = now_ms;
+		d->load_count = 0;
+	}
+	if (++d->load_count > LOAD_PER_SEC)
+		d->under_load_until_ms = now_ms + LOAD_HOLD_MS;
+	return now_ms < d->under_load_until_ms;
+}
+
+/* The secret rotates every two minutes; a cookie of the last one still counts. */
+static int cookie_for(struct ckqd *d, const struct pkt_udp *p, int which, uint64_t now_ms,
+		      uint8_t cookie[CKQ_COOKIE_LEN])
+{
+	uint8_t in[1 + 16 + 2], mac[CKQ_MAC1_LEN];
+	int ret;
+
+	if (!d->cookie_rotated_ms || now_ms - d->cookie_rotated_ms >= COOKIE_ROTATE_MS) {
+		memcpy(d->cookie_secret[1], d->cookie_secret[0], CKQ_HASH_LEN);
+		if (ckq_random(d->cookie_secret[0], CKQ_HASH_LEN) < 0)
+			return CKQ_ERR_RANDOM;
+		if (!d->cookie_rotated_ms)
+			memcpy(d->cookie_secret[1], d->cookie_secret[0], CKQ_HASH_LEN);
+		d->cookie_rotated_ms = now_ms;
+	}
+	in[0] = p->src.family;
+	memcpy(in + 1, p->src.a, 16);
+	in[17] = (uint8_t)(p->sport >> 8);
+	in[18] = (uint8_t)p->sport;
+	ret = mac1_compute(d->cookie_secret[which], in, sizeof(in), mac);
+	memcpy(cookie, mac, CKQ_COOKIE_LEN);
+	return ret;
+}
+
+/* A valid mac2: the sender got our cookie at this address and port. */
+static bool mac2_valid(struct ckqd *d, const struct pkt_udp *p, size_t core, uint64_t now_ms)
+{
+	uint8_t cookie[CKQ_COOKIE_LEN], mac2[CKQ_MAC2_LEN];
+	bool ok = false;
+	int i;
+
+	for (i = 0; i < 2 && !ok; i++)
+		ok = cookie_for(d, p, i, now_ms, cookie) == 0 &&
+		     proto_mac2(cookie, p->payload, core, mac2) == 0 &&
+		     ct_equal(mac2, p->payload + core, CKQ_MAC2_LEN);
+	wipe(cookie, sizeof(cookie));
+	return ok;
+}
+
+static void send_cookie(struct ckqd *d, const struct pkt_udp *p, size_t core, uint64_t now_ms)
+{
+	uint8_t cookie[CKQ_COOKIE_LEN], msg[CKQ_COOKIE_MSG_LEN];
+	size_t len = 0;
+
+	if (cookie_for(d, p, 0, now_ms, cookie) == 0 &&
+	    proto_cookie_build(d->server, p->payload, core, cookie, msg, sizeof(msg), &len) == 0 &&
+	    len <= p->payload_len) {
+		CNT_INC(d->cnt.cookies);
+		send_reply(d, p, msg, len);
+	}
+	wipe(cookie, sizeof(cookie));
+}
+
 static void handle_request(struct ckqd *d, const struct pkt_udp *p)
 {
 	struct ckq_msg1 m;
@@ -139,11 +207,14 @@ static void handle_request(struct ckqd *d, const struct pkt_udp *p)
 	struct ckq_key *ukey = NULL;
 	struct pending_entry *e;
 	uint8_t h1[CKQ_HASH_LEN];
-	uint64_t now = d->now(), step = 0, skew;
-	bool evicted, locked = false;
+	uint64_t now = d->now(), step = 0, skew, now_ms = mono_ms();
+	bool evicted, locked = false, proven = false, loaded;
+	size_t core = 0;
 	int ret;
 
-	if (proto_digest(p->payload, p->payload_len, h1) < 0)
+	/* H1 and everything but the mac2 check read the core: a mac2 changes no digest. */
+	if (proto_request_core_len(d->server, p->payload, p->payload_len, &core) < 0 ||
+	    proto_digest(p->payload, core, h1) < 0)
 		return;
 	/*
 	 * The shared tables are read and changed under d->lock; the RSA work
@@ -167,14 +238,28 @@ static void handle_request(struct ckqd *d, const struct pkt_udp *p)
 		refuse(d, p, NULL, CKQ_REFUSE_REPLAY);
 		return;
 	}
+	/*
+	 * Under load, the private key works only for senders that proved they
+	 * receive at their address: the others get a cookie to prove it with
+	 * (a spoofed source never sees it). Only proven senders are charged to
+	 * their source's budget, so nobody can spend a spoofed victim's.
+	 */
+	loaded = load_note(d, now_ms);
+	if (core < p->payload_len)
+		proven = mac2_valid(d, p, core, now_ms);
+	if (loaded && !proven) {
+		send_cookie(d, p, core, now_ms);
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
 	/* Before the private-key work: one source cannot take the CPU. */
-	if (d->srclimit && !srclimit_take(d->srclimit, &p->src, mono_ms())) {
+	if (proven && d->srclimit && !srclimit_take(d->srclimit, &p->src, now_ms)) {
 		pthread_mutex_unlock(&d->lock);
 		refuse(d, p, NULL, CKQ_REFUSE_RATE_LIMITED);
 		return;
 	}
 	pthread_mutex_unlock(&d->lock);
-	ret = proto_request_open(d->server, p->payload, p->payload_len, &m);
+	ret = proto_request_open(d->server, p->payload, core, &m);
 	if (ret < 0) {
 		refuse(d, p, NULL, CKQ_REFUSE_UNDECRYPTABLE);
 		return;

@@ -46,6 +46,7 @@ is "$RUN_RC" 0 "the thief sent $GUESSES signed requests with wrong codes from $S
 [ "$RUN_RC" = 0 ] || run_diag
 is "$(sed -n 's/^sent //p' "$RUN_OUT")" "$GUESSES" "... all of them"
 is "$(sed -n 's/^answered //p' "$RUN_OUT")" 0 "... and none was answered"
+diag "ckqd answered $(sed -n "s/^cookies //p" "$RUN_OUT") of them with a cookie first (under load), and the thief answered those"
 assert_log "knock refused reason=bad_otp user=alice src=$GUESS_NET\\."
 assert_log "knock refused reason=otp_locked user=alice src=$GUESS_NET\\."
 assert_log "ALERT user alice: [0-9]+ wrong TOTP codes signed with the user's key .*probably stolen"

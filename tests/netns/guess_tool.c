@@ -9,8 +9,10 @@
  *              -t SECRET_FILE -n COUNT -S FIRST_SOURCE -N SOURCES [-r RATE]
  *
  * Message i goes from FIRST_SOURCE + (i % SOURCES), at RATE a second
- * (default 100). Prints "sent N" and "answered N" (datagrams that came
- * back: a challenge would mean a guess was taken).
+ * (default 100). A cookie reply (ckqd under load) is answered as ckq
+ * would, with the mac2. Prints "sent N", "cookies N" and "answered N"
+ * (other datagrams that came back: a challenge would mean a guess was
+ * taken).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -80,6 +82,7 @@ int main(int argc, char *argv[])
 	const char *server_ip = NULL, *server_pub = NULL, *client_key = NULL, *user = NULL,
 		   *secret_file = NULL, *first_src = NULL;
 	unsigned int count = 0, nsrc = 1, rate = 100, port = 8888, sent = 0, answered = 0, i;
+	unsigned int cookies = 0;
 	struct ckq_key *server, *client;
 	uint8_t secret[64];
 	char why[CKQ_ERRBUF], *text = NULL;
@@ -135,7 +138,10 @@ int main(int argc, char *argv[])
 		struct ckq_request req;
 		struct ckq_session s;
 		uint8_t m1[CKQ_MSG_MAX], in[CKQ_MSG_MAX];
-		size_t m1_len = 0;
+		size_t m1_len = 0, core;
+		uint8_t cookie[CKQ_COOKIE_LEN];
+		ssize_t n;
+		int round;
 		uint32_t a = ntohl(src0.s_addr) + i % nsrc;
 		struct pollfd pfd;
 		uint64_t due = t0 + (uint64_t)i * 1000000000ULL / rate;
@@ -168,15 +174,25 @@ int main(int argc, char *argv[])
 		}
 		if (send(fd, m1, m1_len, 0) == (ssize_t)m1_len)
 			sent++;
-		/* A moment for an answer: there should be none. */
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, 1) > 0 && recv(fd, in, sizeof(in), 0) > 0)
+		/* A moment for an answer: none but a cookie should come. */
+		core = m1_len;
+		for (round = 0; round < 3; round++) {
+			pfd.fd = fd;
+			pfd.events = POLLIN;
+			if (poll(&pfd, 1, 20) <= 0 || (n = recv(fd, in, sizeof(in), 0)) <= 0)
+				break;
+			if (proto_cookie_open(server, m1, core, in, (size_t)n, cookie) == 0 &&
+			    proto_request_set_mac2(m1, core, sizeof(m1), cookie, &m1_len) == 0) {
+				cookies++;
+				send(fd, m1, m1_len, 0);
+				continue;
+			}
 			answered++;
+		}
 		close(fd);
 	}
 	wipe(secret, sizeof(secret));
-	printf("sent %u\nanswered %u\n", sent, answered);
+	printf("sent %u\ncookies %u\nanswered %u\n", sent, cookies, answered);
 	key_free(server);
 	key_free(client);
 	return 0;
