@@ -325,6 +325,11 @@ static void handle_request(struct ckqd *d, const struct pkt_udp *p)
 		goto out;
 	}
 	if (totp_verify(u->totp, u->totp_len, now, m.req.otp, u->totp_last_step, &step) < 0) {
+		/*
+		 * Remembered, so that its retransmissions are refused as replays
+		 * before any key work, and one wrong code is charged once.
+		 */
+		replay_check_add(d->replay, h1, now, m.req.timestamp + d->conf.freshness + 1);
 		wrong_code(d, p, u, ukey, m.req.otp, now);
 		goto out;
 	}
@@ -544,57 +549,105 @@ static int grant_close_shared(struct ckqd *d, const char *set, const struct ckq_
 	return grant_add(d->grant, set, addr, (uint32_t)(other->expires - now), other->user);
 }
 
-static void handle_response_locked(struct ckqd *d, const struct pkt_udp *p);
+static void grant_locked(struct ckqd *d, const struct pkt_udp *p, struct pending_entry *e,
+			 const uint8_t h3[CKQ_HASH_LEN]);
 
 /*
- * Message 3 runs under d->lock whole: its public-key check and its ipset
- * change are short next to message 1's private-key work.
+ * The pending entry of a message 3, under d->lock: NULL (refused) unless it
+ * is there, for this source, and not answered yet; an answered one gets its
+ * stored result again if this is the same message.
  */
-static void handle_response(struct ckqd *d, const struct pkt_udp *p)
+static struct pending_entry *response_entry(struct ckqd *d, const struct pkt_udp *p,
+					    const uint8_t sid[CKQ_SID_LEN],
+					    const uint8_t h3[CKQ_HASH_LEN])
 {
-	pthread_mutex_lock(&d->lock);
-	handle_response_locked(d, p);
-	pthread_mutex_unlock(&d->lock);
-}
+	struct pending_entry *e = pending_by_sid(&d->pending, sid);
 
-static void handle_response_locked(struct ckqd *d, const struct pkt_udp *p)
-{
-	struct pending_entry *e;
-	struct ckq_user *u;
-	struct ckq_result res;
-	uint8_t sid[CKQ_SID_LEN], h3[CKQ_HASH_LEN];
-	char set[GRANT_SETNAME_LEN], src[CKQ_ADDR_STRLEN];
-	uint64_t now;
-	int ret;
-
-	if (proto_response_sid(p->payload, p->payload_len, sid) < 0 ||
-	    !(e = pending_by_sid(&d->pending, sid)) || !addr_equal(&e->src, &p->src)) {
+	if (!e || !addr_equal(&e->src, &p->src)) {
 		refuse(d, p, NULL, CKQ_REFUSE_UNKNOWN_SESSION);
-		return;
+		return NULL;
 	}
-	if (proto_digest(p->payload, p->payload_len, h3) < 0)
-		return;
 	if (e->done) {
 		/* The result was lost: repeat it, never act twice. */
-		if (ct_equal(h3, e->h3, sizeof(h3))) {
+		if (ct_equal(h3, e->h3, CKQ_HASH_LEN)) {
 			CNT_INC(d->cnt.retransmits);
 			send_reply(d, p, e->reply, e->reply_len);
 		} else {
 			refuse(d, p, e->user, CKQ_REFUSE_NONCE_REUSED);
 		}
+		return NULL;
+	}
+	return e;
+}
+
+/*
+ * Message 3: the tables are read, and the grant made, under d->lock; the
+ * public-key check in between runs unlocked, on a copy of the session and
+ * a key of its own, so that no datagram holds the lock for a key operation.
+ * The entry is looked up again afterwards: it may have expired, been
+ * evicted or been answered by another worker meanwhile.
+ */
+static void handle_response(struct ckqd *d, const struct pkt_udp *p)
+{
+	struct pending_entry *e;
+	const struct ckq_user *u;
+	struct ckq_session s;
+	struct ckq_key *ukey = NULL;
+	uint8_t sid[CKQ_SID_LEN], h3[CKQ_HASH_LEN];
+	char user[CKQ_USER_MAX + 1];
+	bool verified;
+
+	if (proto_response_sid(p->payload, p->payload_len, sid) < 0) {
+		refuse(d, p, NULL, CKQ_REFUSE_UNKNOWN_SESSION);
 		return;
 	}
+	if (proto_digest(p->payload, p->payload_len, h3) < 0)
+		return;
+	pthread_mutex_lock(&d->lock);
+	e = response_entry(d, p, sid, h3);
+	if (!e) {
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
+	/* users_lock is held for reading around all of this: u stays valid. */
 	u = userdb_find(d->users, e->user);
 	/* A reload in between may have given the user another key: the old one is done. */
 	if (!u || u->revoked || !ct_equal(u->pub->fp, e->ukey->fp, CKQ_FP_LEN)) {
 		refuse(d, p, e->user, u ? CKQ_REFUSE_REVOKED : CKQ_REFUSE_UNKNOWN_USER);
 		pending_release(&d->pending, e);
+		pthread_mutex_unlock(&d->lock);
 		return;
 	}
-	if (proto_response_open(d->server, e->ukey, &e->s, p->payload, p->payload_len) < 0) {
-		refuse(d, p, e->user, CKQ_REFUSE_BAD_RESPONSE);
-		return;
+	s = e->s;
+	memcpy(user, e->user, sizeof(user));
+	pthread_mutex_unlock(&d->lock);
+
+	verified = key_unpack(u->pub, &ukey) == 0 &&
+		   proto_response_open(d->server, ukey, &s, p->payload, p->payload_len) == 0;
+	key_free(ukey);
+
+	pthread_mutex_lock(&d->lock);
+	e = response_entry(d, p, sid, h3);
+	if (e && (!ct_equal(e->s.h1, s.h1, CKQ_HASH_LEN) || !ct_equal(e->s.ns, s.ns, CKQ_NONCE_LEN))) {
+		/* The slot was given to another knock meanwhile. */
+		refuse(d, p, NULL, CKQ_REFUSE_UNKNOWN_SESSION);
+		e = NULL;
 	}
+	if (e && !verified)
+		refuse(d, p, user, CKQ_REFUSE_BAD_RESPONSE);
+	else if (e)
+		grant_locked(d, p, e, h3);
+	pthread_mutex_unlock(&d->lock);
+	wipe(&s, sizeof(s));
+}
+
+static void grant_locked(struct ckqd *d, const struct pkt_udp *p, struct pending_entry *e,
+			 const uint8_t h3[CKQ_HASH_LEN])
+{
+	struct ckq_result res;
+	char set[GRANT_SETNAME_LEN], src[CKQ_ADDR_STRLEN];
+	uint64_t now;
+	int ret;
 
 	memset(&res, 0, sizeof(res));
 	res.addr = e->src;
@@ -627,7 +680,7 @@ static void handle_response_locked(struct ckqd *d, const struct pkt_udp *p)
 		return;
 	}
 	e->done = true;
-	memcpy(e->h3, h3, sizeof(h3));
+	memcpy(e->h3, h3, CKQ_HASH_LEN);
 	if (res.status == CKQ_RES_GRANTED) {
 		CNT_INC(d->cnt.granted);
 		log_rl(&d->rl_grant, LOG_NOTICE,
