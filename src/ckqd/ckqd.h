@@ -158,6 +158,8 @@ int engine_packet(const uint8_t *pkt, size_t len, void *arg);
 
 void engine_close_user(struct ckqd *d, const char *user);
 void engine_free(struct ckqd *d);
+/* d->cnt read counter by counter as the workers bump them (CNT_INC). */
+void engine_counters(struct ckqd *d, struct ckq_stats *out);
 
 int state_load(struct ckqd *d);
 int state_save(struct ckqd *d);

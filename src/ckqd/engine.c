@@ -398,6 +398,18 @@ static bool holders_ready(struct ckqd *d)
 	return d->holders != NULL;
 }
 
+void engine_counters(struct ckqd *d, struct ckq_stats *out)
+{
+	const uint64_t *in = (const uint64_t *)&d->cnt;
+	uint64_t *o = (uint64_t *)out;
+	size_t i;
+
+	_Static_assert(sizeof(struct ckq_stats) % sizeof(uint64_t) == 0,
+		       "struct ckq_stats holds only uint64_t");
+	for (i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+		o[i] = __atomic_load_n(&in[i], __ATOMIC_RELAXED);
+}
+
 void engine_free(struct ckqd *d)
 {
 	free(d->holders);
