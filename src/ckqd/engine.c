@@ -543,9 +543,10 @@ static int grant_close_shared(struct ckqd *d, const char *set, const struct ckq_
 	struct holder *other;
 	int present = grant_test(d->grant, set, addr);
 
-	if (present < 0)
+	/* No such set: nothing to close, as grant_del would say. */
+	if (present < 0 && present != CKQ_ERR_NOENT)
 		return present;
-	if (!present) {
+	if (present <= 0) {
 		holder_drop(d, set, addr, NULL);
 		return 0;
 	}
