@@ -33,7 +33,7 @@ enum { PH_FREE, PH_CHALLENGE, PH_RESULT };
 
 struct knock {
 	uint8_t m1[CKQ_MSG_MAX];
-	size_t m1_len;
+	size_t m1_len, m1_core;	/* core: without the mac2 a cookie adds */
 	struct ckq_session s;
 	const struct ckq_key *client;
 	uint32_t src;
@@ -88,6 +88,7 @@ static int prepare(const struct opts *o, const struct ckq_key *server,
 		kn[i].client = pool[u % o->pool];
 		ret = proto_request_build(server, kn[i].client, &req, &kn[i].s, kn[i].m1,
 					  sizeof(kn[i].m1), &kn[i].m1_len);
+		kn[i].m1_core = kn[i].m1_len;
 		wipe(secret, sizeof(secret));
 		if (ret < 0) {
 			fprintf(stderr, "knockgen: message 1 of %s: %s\n", req.user, ckq_strerror(ret));
@@ -149,6 +150,16 @@ static int slot_input(const struct ckq_key *server, struct slot *sl, struct knoc
 		if (n < 0)
 			return 0;
 		if (sl->phase == PH_CHALLENGE) {
+			uint8_t cookie[CKQ_COOKIE_LEN];
+
+			/* ckqd under load: prove the address with the mac2, as ckq does. */
+			if (proto_cookie_open(server, k->m1, k->m1_core, buf, (size_t)n, cookie) == 0) {
+				if (proto_request_set_mac2(k->m1, k->m1_core, sizeof(k->m1), cookie,
+							   &k->m1_len) == 0 &&
+				    send(sl->fd, k->m1, k->m1_len, 0) < 0 && errno != EAGAIN)
+					return 1;
+				continue;
+			}
 			if (proto_challenge_open(server, &k->s, buf, (size_t)n) < 0)
 				continue;
 			if (proto_response_build(server, k->client, &k->s, sl->m3, sizeof(sl->m3),

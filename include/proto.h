@@ -24,7 +24,14 @@ enum ckq_msg_type {
 	CKQ_MSG_CHALLENGE = 2,	/* S->C: message 2 */
 	CKQ_MSG_RESPONSE = 3,	/* C->S: message 3 */
 	CKQ_MSG_RESULT = 4,	/* S->C: message 4 */
+	CKQ_MSG_COOKIE = 5,	/* S->C: a cookie instead of message 2, under load */
 };
+
+#define CKQ_COOKIE_LEN 16
+#define CKQ_MAC2_LEN 16
+#define CKQ_COOKIE_NONCE_LEN 16
+/* header, nonce, sealed cookie */
+#define CKQ_COOKIE_MSG_LEN (CKQ_HDR_LEN + CKQ_COOKIE_NONCE_LEN + CKQ_COOKIE_LEN + CKQ_TAG_LEN)
 
 enum { CKQ_REQ_OPEN = 1, CKQ_REQ_CLOSE = 2 };
 enum { CKQ_RES_GRANTED = 1, CKQ_RES_CLOSED = 2 };
@@ -100,6 +107,28 @@ int proto_response_open(const struct ckq_key *server, const struct ckq_key *clie
 int proto_result_build(const struct ckq_key *server, const struct ckq_session *s,
 		       const struct ckq_result *res, uint8_t *out, size_t cap,
 		       size_t *out_len);
+
+/*
+ * Cookies (doc/protocol.md 3.8). A message 1 may end with a mac2 after its
+ * mac1: proto_request_core_len gives its length without it (*core_len ==
+ * len when there is none), or a negative code when the layout allows
+ * neither. Everything but the mac2 check reads the core only.
+ */
+int proto_request_core_len(const struct ckq_key *server, const uint8_t *msg, size_t len,
+			   size_t *core_len);
+/* mac2 = HMAC-SHA-256(cookie, core)[0..16]. */
+int proto_mac2(const uint8_t cookie[CKQ_COOKIE_LEN], const uint8_t *core, size_t core_len,
+	       uint8_t out[CKQ_MAC2_LEN]);
+/* Server: the cookie reply to the message 1 whose core is msg[0..core_len]. */
+int proto_cookie_build(const struct ckq_key *server, const uint8_t *m1_core, size_t core_len,
+		       const uint8_t cookie[CKQ_COOKIE_LEN], uint8_t *out, size_t cap,
+		       size_t *out_len);
+/* Client: the cookie in a reply to its message 1 (core m1_core). */
+int proto_cookie_open(const struct ckq_key *server, const uint8_t *m1_core, size_t core_len,
+		      const uint8_t *msg, size_t len, uint8_t cookie[CKQ_COOKIE_LEN]);
+/* Client: appends (or replaces) the mac2 of message 1; *len grows to core + 16. */
+int proto_request_set_mac2(uint8_t *msg, size_t core_len, size_t cap,
+			   const uint8_t cookie[CKQ_COOKIE_LEN], size_t *len);
 
 /* SHA-256 of a whole datagram: the replay cache's key. */
 int proto_digest(const uint8_t *msg, size_t len, uint8_t out[CKQ_HASH_LEN]);

@@ -26,6 +26,7 @@ enum ckq_refusal {
 	CKQ_REFUSE_ADDRESS_MISMATCH,
 	CKQ_REFUSE_PORT_NOT_ALLOWED,
 	CKQ_REFUSE_BAD_OTP,
+	CKQ_REFUSE_OTP_LOCKED,		/* too many wrong codes with the user's key */
 	CKQ_REFUSE_REPLAY_CACHE_FULL,
 	CKQ_REFUSE_UNKNOWN_SESSION,
 	CKQ_REFUSE_NONCE_REUSED,
@@ -44,6 +45,7 @@ struct ckq_stats {
 	uint64_t refused[CKQ_REFUSE_N];
 	uint64_t junk;			/* failed the parse or the pre-check */
 	uint64_t retransmits;
+	uint64_t cookies;		/* cookie replies sent instead of key work */
 	uint64_t send_errors;
 	uint64_t queue_drops;		/* the kernel's, before ckqd saw them */
 	/* gauges */

@@ -21,6 +21,7 @@ int close_main(int argc, char *argv[]);
 int stats_main(int argc, char *argv[]);
 int check_main(int argc, char *argv[]);
 int web_main(int argc, char *argv[]);
+int unlock_main(int argc, char *argv[]);
 
 /* Parses the common "-c DIR" and "--help"; returns the index of the first operand or -1. */
 int admin_getopt(int argc, char *argv[], const char *usage, int *ret);

@@ -32,6 +32,7 @@ static const struct {
 	{ "list", list_main, "users, their ports and keys, and what is open now" },
 	{ "status", status_main, "whether ckqd runs, and the grants in the kernel" },
 	{ "close", close_main, "close the grants of a user or an address" },
+	{ "unlock", unlock_main, "clear the lock on a user's key after too many wrong codes" },
 	{ "stats", stats_main, "ckqd's counters and the grants open now" },
 	{ "check", check_main, "check the keys, users, ipsets, queue and firewall rule" },
 	{ "web", web_main, "serve the admin web page on loopback (users, register, activity)" },

@@ -143,6 +143,7 @@ static void print_table(const struct ckq_stats *s, long pid, const char *path, u
 			       (unsigned long long)s->refused[i]);
 	printf("%-14s %llu\n", "junk", (unsigned long long)s->junk);
 	printf("%-14s %llu\n", "retransmits", (unsigned long long)s->retransmits);
+	printf("%-14s %llu\n", "cookies", (unsigned long long)s->cookies);
 	printf("%-14s %llu\n", "send errors", (unsigned long long)s->send_errors);
 	printf("%-14s %llu\n", "queue drops", (unsigned long long)s->queue_drops);
 	printf("%-14s %llu of %llu\n", "pending", (unsigned long long)s->pending,

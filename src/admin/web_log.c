@@ -308,6 +308,7 @@ const char *reason_text(const char *reason)
 		{ "address_mismatch", "the signed address is not the packet's source (NAT? try ckq open --nat)" },
 		{ "port_not_allowed", "the user may not open that port" },
 		{ "bad_otp", "wrong TOTP code, or one already used" },
+		{ "otp_locked", "too many wrong codes with this user's key: locked (ckq-admin unlock)" },
 		{ "replay_cache_full", "the replay cache is full of live entries: ckqd fails closed" },
 		{ "unknown_session", "a response to no pending challenge (timed out, or another source)" },
 		{ "nonce_reused", "a second, different response to one challenge" },

@@ -485,21 +485,30 @@ static int get_otp(const struct knock *k, const char *why, bool bell, uint64_t d
 	return ret;
 }
 
+/* accept's answers: it changed the message (a cookie came), send it now; or ignore this one. */
+#define RESEND 2
+#define IGNORED 3
+/* Cookie rounds a knock takes at most: the server asks for one at a time. */
+#define COOKIE_ROUNDS 4
+
 /*
  * Sends msg up to k->attempts times and returns the first datagram that
  * `accept` takes. Datagrams it refuses are counted: if nothing else came,
  * someone other than the server answered. 1 when a signal ended the wait.
+ * A cookie reply (the server is under load) makes accept add the mac2 to
+ * msg: it is sent again at once, without using up an attempt.
  */
-static int exchange(struct knock *k, const uint8_t *msg, size_t len,
+static int exchange(struct knock *k, const uint8_t *msg, const size_t *len,
 		    int (*accept)(struct knock *, const uint8_t *, size_t, void *), void *arg)
 {
 	uint8_t buf[CKQ_MSG_MAX + 1];
-	uint32_t i;
+	uint32_t i, rounds = 0;
+	int r;
 
 	for (i = 0; i < k->attempts; i++) {
 		uint64_t deadline = mono_ms() + k->timeout_ms;
 
-		if (send(k->fd, msg, len, 0) < 0 && errno != ECONNREFUSED) {
+		if (send(k->fd, msg, *len, 0) < 0 && errno != ECONNREFUSED) {
 			fprintf(stderr, "ckq: cannot send to %s: %s\n", k->address, strerror(errno));
 			return CKQ_ERR_IO;
 		}
@@ -519,17 +528,46 @@ static int exchange(struct knock *k, const uint8_t *msg, size_t len,
 			n = recv(k->fd, buf, sizeof(buf), 0);
 			if (n < 0)
 				continue;	/* ICMP errors surface here; keep waiting */
-			if (accept(k, buf, (size_t)n, arg) == 0)
+			r = accept(k, buf, (size_t)n, arg);
+			if (r == 0)
 				return 0;
-			k->unauthentic++;
+			if (r == RESEND && rounds++ < COOKIE_ROUNDS) {
+				i--;
+				break;
+			}
+			if (r != RESEND && r != IGNORED)
+				k->unauthentic++;
 		}
 	}
 	return CKQ_ERR_NOENT;
 }
 
+struct challenge_arg {
+	struct ckq_session *s;
+	uint8_t *m1;
+	size_t core, *len, cap;
+};
+
 static int take_challenge(struct knock *k, const uint8_t *m, size_t n, void *arg)
 {
-	return proto_challenge_open(k->server, arg, m, n);
+	struct challenge_arg *ca = arg;
+	uint8_t cookie[CKQ_COOKIE_LEN];
+	int ret;
+
+	if (n >= CKQ_HDR_LEN && m[5] == CKQ_MSG_COOKIE) {
+		/* Sealed for the holder of the server key, bound to our message's mac1. */
+		ret = proto_cookie_open(k->server, ca->m1, ca->core, m, n, cookie);
+		if (ret == 0)
+			ret = proto_request_set_mac2(ca->m1, ca->core, ca->cap, cookie, ca->len);
+		wipe(cookie, sizeof(cookie));
+		/*
+		 * One that does not open answers a request spoofed in our name
+		 * (the server sends cookies to whoever the source says): not
+		 * a sign of a fake server.
+		 */
+		return ret == 0 ? RESEND : IGNORED;
+	}
+	return proto_challenge_open(k->server, ca->s, m, n);
 }
 
 struct result_arg {
@@ -597,6 +635,7 @@ static int knock_once(struct knock *k, uint8_t request, uint32_t otp, struct ckq
 	struct ckq_session s;
 	struct result_arg ra = { &s, res };
 	size_t len = 0;
+	struct challenge_arg ca = { &s, msg, 0, &len, sizeof(msg) };
 	int r, ret = EXIT_INPUT;
 
 	memset(&s, 0, sizeof(s));
@@ -610,7 +649,8 @@ static int knock_once(struct knock *k, uint8_t request, uint32_t otp, struct ckq
 		fprintf(stderr, "ckq %s: cannot build the request\n", k->cmd);
 		goto out;
 	}
-	r = exchange(k, msg, len, take_challenge, &s);
+	ca.core = len;
+	r = exchange(k, msg, &len, take_challenge, &ca);
 	if (r) {
 		ret = r > 0 ? KNOCK_INTR : no_answer(k, false);
 		goto out;
@@ -620,7 +660,7 @@ static int knock_once(struct knock *k, uint8_t request, uint32_t otp, struct ckq
 		fprintf(stderr, "ckq %s: cannot build the response\n", k->cmd);
 		goto out;
 	}
-	r = exchange(k, msg, len, take_result, &ra);
+	r = exchange(k, msg, &len, take_result, &ra);
 	if (r) {
 		ret = r > 0 ? KNOCK_INTR : no_answer(k, true);
 		goto out;

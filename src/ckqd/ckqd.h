@@ -9,6 +9,7 @@
 #include "addr.h"
 #include "conf.h"
 #include "log.h"
+#include "otpguard.h"
 #include "proto.h"
 #include "stats.h"
 
@@ -66,6 +67,32 @@ size_t pending_expire(struct pending *p, uint64_t now_ms);
 struct ckqd;
 
 /*
+ * Who holds a grant on (set, address), and until when: the kernel's entry
+ * has one timeout and one comment, but several users behind one address
+ * may each hold a grant on it (doc/protocol.md 3.7). Allocated at the
+ * first grant, never grown; under d->lock.
+ */
+struct holder {
+	char set[32];			/* GRANT_SETNAME_LEN */
+	struct ckq_addr addr;
+	char user[CKQ_USER_MAX + 1];
+	uint64_t expires;		/* Unix seconds; 0: free slot */
+};
+
+#define HOLDERS_MAX 8192
+
+/*
+ * Under load (doc/protocol.md 3.8): more than LOAD_PER_SEC message 1s that
+ * would need the private key in one second, and for LOAD_HOLD_MS after.
+ * An RSA-2048 decryption costs 0.27 ms on a 2-core VM, several ms on a
+ * Raspberry Pi-class board: 32 a second is at most a few percent of one
+ * core there, and far more than the knocks of a household or an office.
+ */
+#define LOAD_PER_SEC 32
+#define LOAD_HOLD_MS 1000
+#define COOKIE_ROTATE_MS 120000
+
+/*
  * One per netfilter queue, each in its own thread. The per-packet counters
  * are the worker's own, on a cache line of their own, so that workers on
  * different cores never write to one line per junk datagram; stats_write()
@@ -107,6 +134,14 @@ struct ckqd {
 	pthread_mutex_t lock;
 	pthread_rwlock_t users_lock;
 	int raw4, raw6;
+	struct otpguard otpguard;	/* wrong codes per user key; under lock */
+	struct holder *holders;		/* HOLDERS_MAX, or NULL before the first grant */
+	/* Cookies and load, under lock: [0] the current secret, [1] the last. */
+	uint8_t cookie_secret[2][CKQ_HASH_LEN];
+	uint64_t cookie_rotated_ms;	/* 0: no secret yet */
+	uint64_t load_window_ms;
+	uint32_t load_count;
+	uint64_t under_load_until_ms;
 	struct ckq_stats cnt;		/* the counters; gauges filled in when written */
 	struct ratelimit rl_refuse, rl_grant, rl_junk, rl_error;
 	uint64_t (*now)(void);		/* wall clock, seconds */
@@ -122,6 +157,9 @@ struct ckqd {
 int engine_packet(const uint8_t *pkt, size_t len, void *arg);
 
 void engine_close_user(struct ckqd *d, const char *user);
+void engine_free(struct ckqd *d);
+/* d->cnt read counter by counter as the workers bump them (CNT_INC). */
+void engine_counters(struct ckqd *d, struct ckq_stats *out);
 
 int state_load(struct ckqd *d);
 /* Under d->lock: marks the state to be written by the main loop. */

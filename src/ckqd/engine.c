@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <limits.h>
 #include <linux/netfilter.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "ckqd.h"
 #include "err.h"
@@ -55,6 +60,146 @@ static uint32_t grant_time(const struct ckqd *d, const struct ckq_user *u, uint3
 	return asked < max ? asked : max;
 }
 
+/*
+ * ckq-admin unlock USER leaves STATE_DIR/unlock.USER; we look for it only
+ * when that user's key is locked, so it costs nothing otherwise, and honour
+ * it only if it was left after the lock began: an old one does not pre-empt
+ * a new lock. Caller holds d->lock.
+ */
+static bool unlock_requested(struct ckqd *d, const char *user, uint64_t now)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	uint64_t since = otpguard_locked_at(&d->otpguard, user, now);
+	int n;
+
+	if (!d->conf.state_dir[0])
+		return false;
+	n = snprintf(path, sizeof(path), "%s/unlock.%s", d->conf.state_dir, user);
+	if (n < 0 || (size_t)n >= sizeof(path) || fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return false;
+	unlink(path);
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_mtime < since)
+		return false;
+	otpguard_clear(&d->otpguard, user, now);
+	log_notice("user %s: wrong-code lock cleared by ckq-admin unlock", user);
+	return true;
+}
+
+/*
+ * A wrong code with a valid signature: the user's key was used by someone
+ * who does not have the authenticator, or the user mistyped. Caller holds
+ * d->lock.
+ */
+static void wrong_code(struct ckqd *d, const struct pkt_udp *p, const struct ckq_user *u,
+		       const struct ckq_key *ukey, uint32_t code, uint64_t now)
+{
+	char src[CKQ_ADDR_STRLEN], when[32];
+	uint64_t until = 0, step;
+	uint32_t strikes = 0;
+	struct tm tm;
+	time_t t;
+
+	refuse(d, p, u->name, CKQ_REFUSE_BAD_OTP);
+	/* A code already used proves the authenticator, not a guess: not charged. */
+	if (totp_verify(u->totp, u->totp_len, now, code, 0, &step) == 0)
+		return;
+	addr_str(&p->src, src, sizeof(src));
+	switch (otpguard_fail(&d->otpguard, u->name, ukey->fp, now, &until, &strikes)) {
+	case OTPGUARD_COUNTED:
+		break;
+	case OTPGUARD_FIRST_LOCK:
+		t = (time_t)until;
+		if (!gmtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm))
+			snprintf(when, sizeof(when), "%llu", (unsigned long long)until);
+		/* Once per lock episode, never rate-limited: the admin must see it. */
+		log_err("ALERT user %s: %u wrong TOTP codes signed with the user's key (last from %s): "
+			"the private key is probably stolen. Knocks of this key are refused until %s, "
+			"longer with each further wrong code; revoke the user or run "
+			"'ckq-admin unlock %s'", u->name, strikes, src, when, u->name);
+		break;
+	case OTPGUARD_LOCKED:
+		log_rl(&d->rl_error, LOG_WARNING,
+		       "user %s: another wrong TOTP code with the user's key from %s (%u since "
+		       "the last right one): locked for %llu s", u->name, src, strikes,
+		       (unsigned long long)(until - now));
+		break;
+	case OTPGUARD_FULL:
+		log_rl(&d->rl_error, LOG_ERR,
+		       "user %s: wrong TOTP code, and no room to count it: %d users' keys are locked",
+		       u->name, OTPGUARD_SLOTS);
+		break;
+	}
+}
+
+/*
+ * Counts a message 1 that would need the private key, and says whether we
+ * are under load. Caller holds d->lock.
+ */
+static bool load_note(struct ckqd *d, uint64_t now_ms)
+{
+	if (now_ms - d->load_window_ms >= 1000) {
+		d->load_window_ms = now_ms;
+		d->load_count = 0;
+	}
+	if (++d->load_count > LOAD_PER_SEC)
+		d->under_load_until_ms = now_ms + LOAD_HOLD_MS;
+	return now_ms < d->under_load_until_ms;
+}
+
+/* The secret rotates every two minutes; a cookie of the last one still counts. */
+static int cookie_for(struct ckqd *d, const struct pkt_udp *p, int which, uint64_t now_ms,
+		      uint8_t cookie[CKQ_COOKIE_LEN])
+{
+	uint8_t in[1 + 16 + 2], mac[CKQ_MAC1_LEN];
+	int ret;
+
+	if (!d->cookie_rotated_ms || now_ms - d->cookie_rotated_ms >= COOKIE_ROTATE_MS) {
+		memcpy(d->cookie_secret[1], d->cookie_secret[0], CKQ_HASH_LEN);
+		if (ckq_random(d->cookie_secret[0], CKQ_HASH_LEN) < 0)
+			return CKQ_ERR_RANDOM;
+		if (!d->cookie_rotated_ms)
+			memcpy(d->cookie_secret[1], d->cookie_secret[0], CKQ_HASH_LEN);
+		d->cookie_rotated_ms = now_ms;
+	}
+	in[0] = p->src.family;
+	memcpy(in + 1, p->src.a, 16);
+	in[17] = (uint8_t)(p->sport >> 8);
+	in[18] = (uint8_t)p->sport;
+	ret = mac1_compute(d->cookie_secret[which], in, sizeof(in), mac);
+	memcpy(cookie, mac, CKQ_COOKIE_LEN);
+	return ret;
+}
+
+/* A valid mac2: the sender got our cookie at this address and port. */
+static bool mac2_valid(struct ckqd *d, const struct pkt_udp *p, size_t core, uint64_t now_ms)
+{
+	uint8_t cookie[CKQ_COOKIE_LEN], mac2[CKQ_MAC2_LEN];
+	bool ok = false;
+	int i;
+
+	for (i = 0; i < 2 && !ok; i++)
+		ok = cookie_for(d, p, i, now_ms, cookie) == 0 &&
+		     proto_mac2(cookie, p->payload, core, mac2) == 0 &&
+		     ct_equal(mac2, p->payload + core, CKQ_MAC2_LEN);
+	wipe(cookie, sizeof(cookie));
+	return ok;
+}
+
+static void send_cookie(struct ckqd *d, const struct pkt_udp *p, size_t core, uint64_t now_ms)
+{
+	uint8_t cookie[CKQ_COOKIE_LEN], msg[CKQ_COOKIE_MSG_LEN];
+	size_t len = 0;
+
+	if (cookie_for(d, p, 0, now_ms, cookie) == 0 &&
+	    proto_cookie_build(d->server, p->payload, core, cookie, msg, sizeof(msg), &len) == 0 &&
+	    len <= p->payload_len) {
+		CNT_INC(d->cnt.cookies);
+		send_reply(d, p, msg, len);
+	}
+	wipe(cookie, sizeof(cookie));
+}
+
 static void handle_request(struct ckqd *d, const struct pkt_udp *p)
 {
 	struct ckq_msg1 m;
@@ -62,11 +207,14 @@ static void handle_request(struct ckqd *d, const struct pkt_udp *p)
 	struct ckq_key *ukey = NULL;
 	struct pending_entry *e;
 	uint8_t h1[CKQ_HASH_LEN];
-	uint64_t now = d->now(), step = 0, skew;
-	bool evicted, locked = false;
+	uint64_t now = d->now(), step = 0, skew, now_ms = mono_ms();
+	bool evicted, locked = false, proven = false, loaded;
+	size_t core = 0;
 	int ret;
 
-	if (proto_digest(p->payload, p->payload_len, h1) < 0)
+	/* H1 and everything but the mac2 check read the core: a mac2 changes no digest. */
+	if (proto_request_core_len(d->server, p->payload, p->payload_len, &core) < 0 ||
+	    proto_digest(p->payload, core, h1) < 0)
 		return;
 	/*
 	 * The shared tables are read and changed under d->lock; the RSA work
@@ -90,14 +238,28 @@ static void handle_request(struct ckqd *d, const struct pkt_udp *p)
 		refuse(d, p, NULL, CKQ_REFUSE_REPLAY);
 		return;
 	}
+	/*
+	 * Under load, the private key works only for senders that proved they
+	 * receive at their address: the others get a cookie to prove it with
+	 * (a spoofed source never sees it). Only proven senders are charged to
+	 * their source's budget, so nobody can spend a spoofed victim's.
+	 */
+	loaded = load_note(d, now_ms);
+	if (core < p->payload_len)
+		proven = mac2_valid(d, p, core, now_ms);
+	if (loaded && !proven) {
+		send_cookie(d, p, core, now_ms);
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
 	/* Before the private-key work: one source cannot take the CPU. */
-	if (d->srclimit && !srclimit_take(d->srclimit, &p->src, mono_ms())) {
+	if (proven && d->srclimit && !srclimit_take(d->srclimit, &p->src, now_ms)) {
 		pthread_mutex_unlock(&d->lock);
 		refuse(d, p, NULL, CKQ_REFUSE_RATE_LIMITED);
 		return;
 	}
 	pthread_mutex_unlock(&d->lock);
-	ret = proto_request_open(d->server, p->payload, p->payload_len, &m);
+	ret = proto_request_open(d->server, p->payload, core, &m);
 	if (ret < 0) {
 		refuse(d, p, NULL, CKQ_REFUSE_UNDECRYPTABLE);
 		return;
@@ -156,8 +318,19 @@ static void handle_request(struct ckqd *d, const struct pkt_udp *p)
 	 */
 	pthread_mutex_lock(&d->lock);
 	locked = true;
+	/* Even the right code: a thief must not learn that a guess was right. */
+	if (otpguard_locked(&d->otpguard, u->name, ukey->fp, now) &&
+	    !unlock_requested(d, u->name, now)) {
+		refuse(d, p, u->name, CKQ_REFUSE_OTP_LOCKED);
+		goto out;
+	}
 	if (totp_verify(u->totp, u->totp_len, now, m.req.otp, u->totp_last_step, &step) < 0) {
-		refuse(d, p, u->name, CKQ_REFUSE_BAD_OTP);
+		/*
+		 * Remembered, so that its retransmissions are refused as replays
+		 * before any key work, and one wrong code is charged once.
+		 */
+		replay_check_add(d->replay, h1, now, m.req.timestamp + d->conf.freshness + 1);
+		wrong_code(d, p, u, ukey, m.req.otp, now);
 		goto out;
 	}
 	ret = replay_check_add(d->replay, h1, now, m.req.timestamp + d->conf.freshness + 1);
@@ -167,6 +340,7 @@ static void handle_request(struct ckqd *d, const struct pkt_udp *p)
 		goto out;
 	}
 	u->totp_last_step = step;
+	otpguard_success(&d->otpguard, u->name, ukey->fp);
 	d->state_dirty = true;
 	/* Saved now unless saved within the second: the sweep catches up. */
 	if (d->conf.state_dir[0] && mono_ms() - d->state_saved_ms >= 1000) {
@@ -207,56 +381,286 @@ out:
 	wipe(&m, sizeof(m));
 }
 
-static void handle_response_locked(struct ckqd *d, const struct pkt_udp *p);
-
 /*
- * Message 3 runs under d->lock whole: its public-key check and its ipset
- * change are short next to message 1's private-key work.
+ * Shared addresses: every user behind one address who opened one port holds
+ * a grant on the same kernel entry. An open never shortens another user's
+ * grant (the entry keeps the longest), and a close ends only the closer's:
+ * the entry stays, with the longest of the others' times, while anyone else
+ * holds it. The kernel is the truth about whether the entry exists (the
+ * admin may have closed it, or it expired); the table below only says who
+ * else holds it. All of it under d->lock, which also guards the ipset
+ * session.
  */
-static void handle_response(struct ckqd *d, const struct pkt_udp *p)
+static bool holders_ready(struct ckqd *d)
 {
-	pthread_mutex_lock(&d->lock);
-	handle_response_locked(d, p);
-	pthread_mutex_unlock(&d->lock);
+	if (!d->holders)
+		d->holders = calloc(HOLDERS_MAX, sizeof(*d->holders));
+	return d->holders != NULL;
 }
 
-static void handle_response_locked(struct ckqd *d, const struct pkt_udp *p)
+void engine_counters(struct ckqd *d, struct ckq_stats *out)
 {
-	struct pending_entry *e;
-	struct ckq_user *u;
-	struct ckq_result res;
-	uint8_t sid[CKQ_SID_LEN], h3[CKQ_HASH_LEN];
-	char set[GRANT_SETNAME_LEN], src[CKQ_ADDR_STRLEN];
-	int ret;
+	const uint64_t *in = (const uint64_t *)&d->cnt;
+	uint64_t *o = (uint64_t *)out;
+	size_t i;
 
-	if (proto_response_sid(p->payload, p->payload_len, sid) < 0 ||
-	    !(e = pending_by_sid(&d->pending, sid)) || !addr_equal(&e->src, &p->src)) {
-		refuse(d, p, NULL, CKQ_REFUSE_UNKNOWN_SESSION);
-		return;
+	_Static_assert(sizeof(struct ckq_stats) % sizeof(uint64_t) == 0,
+		       "struct ckq_stats holds only uint64_t");
+	for (i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+		o[i] = __atomic_load_n(&in[i], __ATOMIC_RELAXED);
+}
+
+void engine_free(struct ckqd *d)
+{
+	free(d->holders);
+	d->holders = NULL;
+}
+
+static bool holder_is(const struct holder *h, const char *set, const struct ckq_addr *addr)
+{
+	return h->expires && !strcmp(h->set, set) && addr_equal(&h->addr, addr);
+}
+
+/* The live holder of (set, addr) with the latest end, other than `not`. */
+static struct holder *holder_longest(struct ckqd *d, const char *set, const struct ckq_addr *addr,
+				     const char *not, uint64_t now)
+{
+	struct holder *best = NULL;
+	size_t i;
+
+	for (i = 0; i < HOLDERS_MAX; i++) {
+		struct holder *h = &d->holders[i];
+
+		if (h->expires && h->expires <= now)
+			h->expires = 0;
+		if (!holder_is(h, set, addr) || (not && !strcmp(h->user, not)))
+			continue;
+		if (!best || h->expires > best->expires)
+			best = h;
 	}
-	if (proto_digest(p->payload, p->payload_len, h3) < 0)
-		return;
+	return best;
+}
+
+static void holder_drop(struct ckqd *d, const char *set, const struct ckq_addr *addr,
+			const char *user)
+{
+	size_t i;
+
+	for (i = 0; i < HOLDERS_MAX; i++) {
+		struct holder *h = &d->holders[i];
+
+		if (holder_is(h, set, addr) && (!user || !strcmp(h->user, user)))
+			h->expires = 0;
+	}
+}
+
+/*
+ * Records user's grant on (set, addr) until `expires`. A full table gives
+ * up the grant that ends first: at worst, that holder's grant can then be
+ * shortened or closed by another's, as before this table existed.
+ */
+static void holder_set(struct ckqd *d, const char *set, const struct ckq_addr *addr,
+		       const char *user, uint64_t expires, uint64_t now)
+{
+	struct holder *slot = NULL;
+	size_t i;
+
+	for (i = 0; i < HOLDERS_MAX; i++) {
+		struct holder *h = &d->holders[i];
+
+		if (h->expires && h->expires <= now)
+			h->expires = 0;
+		if (holder_is(h, set, addr) && !strcmp(h->user, user)) {
+			slot = h;
+			break;
+		}
+		if (!slot || (slot->expires && h->expires < slot->expires))
+			slot = h;
+	}
+	snprintf(slot->set, sizeof(slot->set), "%s", set);
+	slot->addr = *addr;
+	snprintf(slot->user, sizeof(slot->user), "%s", user);
+	slot->expires = expires;
+}
+
+struct learn_ctx {
+	struct ckqd *d;
+	const char *set;
+	uint64_t now;
+};
+
+static int learn_entry(const struct ckq_addr *addr, uint32_t left, const char *comment,
+		       void *arg)
+{
+	struct learn_ctx *c = arg;
+
+	/* Ours carry the user's name; 0 is "no timeout": not a grant of ours. */
+	if (left && comment && user_name_valid(comment, strlen(comment)) &&
+	    !holder_longest(c->d, c->set, addr, NULL, c->now))
+		holder_set(c->d, c->set, addr, comment, c->now + left, c->now);
+	return 0;
+}
+
+/*
+ * An entry in the kernel that no holder explains was made before we
+ * started (or was given up when the table was full): its comment names
+ * whose it is, and its timeout until when. Read once for the whole set.
+ */
+static void holders_learn(struct ckqd *d, const char *set, const struct ckq_addr *addr,
+			  uint64_t now)
+{
+	struct learn_ctx c = { d, set, now };
+
+	if (!holder_longest(d, set, addr, NULL, now))
+		grant_list(d->grant, set, learn_entry, &c);
+}
+
+/* user's open of (set, addr) for `duration` seconds. */
+static int grant_open_shared(struct ckqd *d, const char *set, const struct ckq_addr *addr,
+			     const char *user, uint32_t duration, uint64_t now)
+{
+	struct holder *other;
+	int present = grant_test(d->grant, set, addr);
+
+	if (present < 0)
+		return present;
+	if (!present)
+		holder_drop(d, set, addr, NULL);	/* closed by the admin, or expired */
+	else
+		holders_learn(d, set, addr, now);
+	other = holder_longest(d, set, addr, user, now);
+	holder_set(d, set, addr, user, now + duration, now);
+	/* Another user's longer grant stays as it is: timeout and comment. */
+	if (present && other && other->expires > now + duration)
+		return 0;
+	return grant_add(d->grant, set, addr, duration, user);
+}
+
+/* user's close of (set, addr): the entry goes once nobody else holds it. */
+static int grant_close_shared(struct ckqd *d, const char *set, const struct ckq_addr *addr,
+			      const char *user, uint64_t now)
+{
+	struct holder *other;
+	int present = grant_test(d->grant, set, addr);
+
+	/* No such set: nothing to close, as grant_del would say. */
+	if (present < 0 && present != CKQ_ERR_NOENT)
+		return present;
+	if (present <= 0) {
+		holder_drop(d, set, addr, NULL);
+		return 0;
+	}
+	holders_learn(d, set, addr, now);
+	holder_drop(d, set, addr, user);
+	other = holder_longest(d, set, addr, NULL, now);
+	if (!other) {
+		int ret = grant_del(d->grant, set, addr);
+
+		return ret == CKQ_ERR_NOENT ? 0 : ret;
+	}
+	/* The others' longest grant, no more: this user's time is given back. */
+	return grant_add(d->grant, set, addr, (uint32_t)(other->expires - now), other->user);
+}
+
+static void grant_locked(struct ckqd *d, const struct pkt_udp *p, struct pending_entry *e,
+			 const uint8_t h3[CKQ_HASH_LEN]);
+
+/*
+ * The pending entry of a message 3, under d->lock: NULL (refused) unless it
+ * is there, for this source, and not answered yet; an answered one gets its
+ * stored result again if this is the same message.
+ */
+static struct pending_entry *response_entry(struct ckqd *d, const struct pkt_udp *p,
+					    const uint8_t sid[CKQ_SID_LEN],
+					    const uint8_t h3[CKQ_HASH_LEN])
+{
+	struct pending_entry *e = pending_by_sid(&d->pending, sid);
+
+	if (!e || !addr_equal(&e->src, &p->src)) {
+		refuse(d, p, NULL, CKQ_REFUSE_UNKNOWN_SESSION);
+		return NULL;
+	}
 	if (e->done) {
 		/* The result was lost: repeat it, never act twice. */
-		if (ct_equal(h3, e->h3, sizeof(h3))) {
+		if (ct_equal(h3, e->h3, CKQ_HASH_LEN)) {
 			CNT_INC(d->cnt.retransmits);
 			send_reply(d, p, e->reply, e->reply_len);
 		} else {
 			refuse(d, p, e->user, CKQ_REFUSE_NONCE_REUSED);
 		}
+		return NULL;
+	}
+	return e;
+}
+
+/*
+ * Message 3: the tables are read, and the grant made, under d->lock; the
+ * public-key check in between runs unlocked, on a copy of the session and
+ * a key of its own, so that no datagram holds the lock for a key operation.
+ * The entry is looked up again afterwards: it may have expired, been
+ * evicted or been answered by another worker meanwhile.
+ */
+static void handle_response(struct ckqd *d, const struct pkt_udp *p)
+{
+	struct pending_entry *e;
+	const struct ckq_user *u;
+	struct ckq_session s;
+	struct ckq_key *ukey = NULL;
+	uint8_t sid[CKQ_SID_LEN], h3[CKQ_HASH_LEN];
+	char user[CKQ_USER_MAX + 1];
+	bool verified;
+
+	if (proto_response_sid(p->payload, p->payload_len, sid) < 0) {
+		refuse(d, p, NULL, CKQ_REFUSE_UNKNOWN_SESSION);
 		return;
 	}
+	if (proto_digest(p->payload, p->payload_len, h3) < 0)
+		return;
+	pthread_mutex_lock(&d->lock);
+	e = response_entry(d, p, sid, h3);
+	if (!e) {
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
+	/* users_lock is held for reading around all of this: u stays valid. */
 	u = userdb_find(d->users, e->user);
 	/* A reload in between may have given the user another key: the old one is done. */
 	if (!u || u->revoked || !ct_equal(u->pub->fp, e->ukey->fp, CKQ_FP_LEN)) {
 		refuse(d, p, e->user, u ? CKQ_REFUSE_REVOKED : CKQ_REFUSE_UNKNOWN_USER);
 		pending_release(&d->pending, e);
+		pthread_mutex_unlock(&d->lock);
 		return;
 	}
-	if (proto_response_open(d->server, e->ukey, &e->s, p->payload, p->payload_len) < 0) {
-		refuse(d, p, e->user, CKQ_REFUSE_BAD_RESPONSE);
-		return;
+	s = e->s;
+	memcpy(user, e->user, sizeof(user));
+	pthread_mutex_unlock(&d->lock);
+
+	verified = key_unpack(u->pub, &ukey) == 0 &&
+		   proto_response_open(d->server, ukey, &s, p->payload, p->payload_len) == 0;
+	key_free(ukey);
+
+	pthread_mutex_lock(&d->lock);
+	e = response_entry(d, p, sid, h3);
+	if (e && (!ct_equal(e->s.h1, s.h1, CKQ_HASH_LEN) || !ct_equal(e->s.ns, s.ns, CKQ_NONCE_LEN))) {
+		/* The slot was given to another knock meanwhile. */
+		refuse(d, p, NULL, CKQ_REFUSE_UNKNOWN_SESSION);
+		e = NULL;
 	}
+	if (e && !verified)
+		refuse(d, p, user, CKQ_REFUSE_BAD_RESPONSE);
+	else if (e)
+		grant_locked(d, p, e, h3);
+	pthread_mutex_unlock(&d->lock);
+	wipe(&s, sizeof(s));
+}
+
+static void grant_locked(struct ckqd *d, const struct pkt_udp *p, struct pending_entry *e,
+			 const uint8_t h3[CKQ_HASH_LEN])
+{
+	struct ckq_result res;
+	char set[GRANT_SETNAME_LEN], src[CKQ_ADDR_STRLEN];
+	uint64_t now;
+	int ret;
 
 	memset(&res, 0, sizeof(res));
 	res.addr = e->src;
@@ -264,14 +668,15 @@ static void handle_response_locked(struct ckqd *d, const struct pkt_udp *p)
 	res.port = e->port;
 	grant_set_name(set, e->src.family, e->proto, e->port);
 	addr_str(&e->src, src, sizeof(src));
-	if (e->request == CKQ_REQ_OPEN) {
-		ret = grant_add(d->grant, set, &e->src, e->duration, e->user);
+	now = d->now();
+	if (!holders_ready(d)) {
+		ret = CKQ_ERR_NOMEM;
+	} else if (e->request == CKQ_REQ_OPEN) {
+		ret = grant_open_shared(d, set, &e->src, e->user, e->duration, now);
 		res.status = CKQ_RES_GRANTED;
-		res.expires = d->now() + e->duration;
+		res.expires = now + e->duration;
 	} else {
-		ret = grant_del(d->grant, set, &e->src);
-		if (ret == CKQ_ERR_NOENT)
-			ret = 0;
+		ret = grant_close_shared(d, set, &e->src, e->user, now);
 		res.status = CKQ_RES_CLOSED;
 	}
 	if (ret < 0) {
@@ -288,7 +693,7 @@ static void handle_response_locked(struct ckqd *d, const struct pkt_udp *p)
 		return;
 	}
 	e->done = true;
-	memcpy(e->h3, h3, sizeof(h3));
+	memcpy(e->h3, h3, CKQ_HASH_LEN);
 	if (res.status == CKQ_RES_GRANTED) {
 		CNT_INC(d->cnt.granted);
 		log_rl(&d->rl_grant, LOG_NOTICE,
@@ -401,12 +806,38 @@ void engine_close_user(struct ckqd *d, const char *user)
 			ug.n = 0;
 			if (grant_list(d->grant, sl.name[i], match_user, &ug) < 0 || !ug.n)
 				break;
-			for (j = 0; j < ug.n; j++)
-				if (grant_del(d->grant, sl.name[i], &ug.addr[j]) == 0)
+			for (j = 0; j < ug.n; j++) {
+				/* Another user's grant on the address keeps it, for their time. */
+				if (holders_ready(d) &&
+				    grant_close_shared(d, sl.name[i], &ug.addr[j], user, d->now()) == 0)
 					log_notice("grant closed user=%s src=%s set=%s: user removed or revoked",
 						   user, addr_str(&ug.addr[j], a, sizeof(a)),
 						   sl.name[i]);
+				else if (grant_del(d->grant, sl.name[i], &ug.addr[j]) == 0)
+					log_notice("grant closed user=%s src=%s set=%s: user removed or revoked",
+						   user, addr_str(&ug.addr[j], a, sizeof(a)),
+						   sl.name[i]);
+			}
 		}
+	}
+	/*
+	 * And wherever the user held a grant that another's longer one hid; or
+	 * where ckq-admin, closing the user's grants by name, took the entry
+	 * that another user's grant also held: that one is given back.
+	 */
+	for (i = 0; d->holders && i < HOLDERS_MAX; i++) {
+		struct holder *h = &d->holders[i], *other;
+		uint64_t now = d->now();
+
+		if (!h->expires || strcmp(h->user, user))
+			continue;
+		h->expires = 0;
+		other = holder_longest(d, h->set, &h->addr, NULL, now);
+		if (other && grant_test(d->grant, h->set, &h->addr) == 0 &&
+		    grant_add(d->grant, h->set, &h->addr, (uint32_t)(other->expires - now),
+			      other->user) == 0)
+			log_notice("grant kept user=%s src=%s set=%s: %s's grant on the address was closed, not theirs",
+				   other->user, addr_str(&h->addr, a, sizeof(a)), h->set, user);
 	}
 out:
 	pthread_mutex_unlock(&d->lock);

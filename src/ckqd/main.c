@@ -50,13 +50,17 @@ static uint64_t mono_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* Workers read want_exit and may set it: atomic, and lock-free in a signal handler. */
+#define EXITING() __atomic_load_n(&want_exit, __ATOMIC_ACQUIRE)
+#define SET_EXIT() __atomic_store_n(&want_exit, 1, __ATOMIC_RELEASE)
+
 static void on_signal(int sig)
 {
 	if (sig == SIGHUP) {
 		hup_ms = hup_ms_now();
 		want_reload = 1;
 	} else {
-		want_exit = 1;
+		SET_EXIT();
 	}
 }
 
@@ -371,6 +375,7 @@ static uint64_t queue_full_drops(uint16_t queue)
 static void stats_write(struct ckqd *d)
 {
 	char buf[STATS_TEXT_MAX];
+	struct ckq_stats snap;
 	int n;
 
 	d->cnt.queue_drops = d->cnt.packets = d->cnt.junk = 0;
@@ -380,12 +385,15 @@ static void stats_write(struct ckqd *d)
 		d->cnt.packets += __atomic_load_n(&d->workers[i].packets, __ATOMIC_RELAXED);
 		d->cnt.junk += __atomic_load_n(&d->workers[i].junk, __ATOMIC_RELAXED);
 	}
+	pthread_mutex_lock(&d->lock);
 	d->cnt.pending = d->pending.count;
-	d->cnt.pending_max = d->pending.cap;
 	d->cnt.replay_entries = replay_count(d->replay);
+	pthread_mutex_unlock(&d->lock);
+	d->cnt.pending_max = d->pending.cap;
 	d->cnt.replay_max = d->conf.replay_capacity;
 	d->cnt.users = d->users ? d->users->n : 0;
-	n = stats_format(&d->cnt, buf, sizeof(buf));
+	engine_counters(d, &snap);
+	n = stats_format(&snap, buf, sizeof(buf));
 	if (n >= 0)
 		n = file_write_atomic(d->conf.stats_file, buf, (size_t)n, 0600);
 	if (n < 0 && !d->stats_failing)
@@ -431,7 +439,7 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct ckqd *d = w->d;
 
-	while (!want_exit) {
+	while (!EXITING()) {
 		struct pollfd pfd = { .fd = nfqueue_fd(w->nfq), .events = POLLIN };
 		int n = poll(&pfd, 1, 250), r = 0, batches = 0;
 
@@ -443,16 +451,16 @@ static void *worker_main(void *arg)
 			continue;
 		do
 			r = nfqueue_process(w->nfq, engine_packet, w);
-		while (r > 0 && ++batches < 64 && !want_exit);
+		while (r > 0 && ++batches < 64 && !EXITING());
 		if (r < 0) {
 			log_err("queue %u: receive failed: %s", w->queue, ckq_strerror(r));
 			break;
 		}
 	}
 	/* One worker failing stops them all: the kernel then drops (fail closed). */
-	if (!want_exit) {
-		d->failed = true;
-		want_exit = 1;
+	if (!EXITING()) {
+		__atomic_store_n(&d->failed, true, __ATOMIC_RELAXED);
+		SET_EXIT();
 	}
 	crypto_thread_done();
 	return NULL;
@@ -630,7 +638,7 @@ int main(int argc, char *argv[])
 	for (i = 0; i < d.nworkers; i++) {
 		if (pthread_create(&d.workers[i].thread, NULL, worker_main, &d.workers[i]) != 0) {
 			log_err("cannot start the worker of queue %u", d.workers[i].queue);
-			want_exit = 1;
+			SET_EXIT();
 			d.failed = true;
 			break;
 		}
@@ -642,15 +650,15 @@ int main(int argc, char *argv[])
 			 (unsigned int)(d.conf.queue + d.nworkers - 1));
 	else
 		snprintf(err, sizeof(err), "queue %u", d.conf.queue);
-	if (!d.failed)
+	if (!__atomic_load_n(&d.failed, __ATOMIC_RELAXED))
 		log_notice("ready: knock port udp/%u on %s, %zu user%s", d.conf.knock_port, err,
 			   d.users->n, d.users->n == 1 ? "" : "s");
-	while (!want_exit) {
+	while (!EXITING()) {
 		uint64_t now_ms;
 
 		struct timespec second = { 1, 0 };
 
-		if (!want_reload && !want_exit)
+		if (!want_reload && !EXITING())
 			ppoll(NULL, 0, &second, &wait_mask);	/* a signal ends the wait early */
 		if (want_reload) {
 			want_reload = 0;
@@ -708,6 +716,7 @@ out:
 	if (queue_proc >= 0)
 		close(queue_proc);
 	grant_close(d.grant);
+	engine_free(&d);
 	srclimit_free(d.srclimit);
 	replay_free(d.replay);
 	pending_free(&d.pending);

@@ -13,12 +13,13 @@ static const char L_REQ[] = "ckq suite1 request c2s";
 static const char L_CHAL[] = "ckq suite1 challenge s2c";
 static const char L_RESP[] = "ckq suite1 response c2s";
 static const char L_RES[] = "ckq suite1 result s2c";
+static const char L_COOKIE[] = "ckq suite1 cookie s2c";
 
 #define LABEL(l) ((struct span){ (l), sizeof(l) - 1 })
 #define SPAN(p, n) ((struct span){ (p), (n) })
 
 /* Nonces of the session key: each message type uses its own, once. */
-enum { N_REQ = 1, N_CHAL = 2, N_RESP = 3, N_RES = 4 };
+enum { N_REQ = 1, N_CHAL = 2, N_RESP = 3, N_RES = 4, N_COOKIE = 5 };
 
 #define BODY1_FIXED (1 + 1 + 1 + 16 + 1 + 2 + 4 + 8 + 4 + CKQ_NONCE_LEN + 2)
 #define BODY2_LEN (2 * CKQ_NONCE_LEN)
@@ -222,7 +223,7 @@ out:
  * its body that proto_response_open reads before the signature.
  */
 static int precheck_layout(const struct ckq_key *server, int type, const uint8_t *msg,
-			   size_t len)
+			   size_t len, size_t *core_len)
 {
 	struct cur c = cur_init(msg, len - CKQ_MAC1_LEN);
 	uint16_t ek_len, ct_len;
@@ -245,15 +246,148 @@ static int precheck_layout(const struct ckq_key *server, int type, const uint8_t
 	cur_take(&c, ct_len);
 	if (c.err)
 		return CKQ_ERR_TRUNCATED;
-	if (cur_left(&c) != 0 || ct_len < ct_min)
+	*core_len = len;
+	/* A message 1's mac2 follows its mac1: the layout says which it has. */
+	if (type == CKQ_MSG_REQUEST && cur_left(&c) == CKQ_MAC2_LEN)
+		*core_len = len - CKQ_MAC2_LEN;
+	else if (cur_left(&c) != 0)
+		return CKQ_ERR_FORMAT;
+	if (ct_len < ct_min)
 		return CKQ_ERR_FORMAT;
 	return 0;
+}
+
+int proto_request_core_len(const struct ckq_key *server, const uint8_t *msg, size_t len,
+			   size_t *core_len)
+{
+	struct cur c = cur_init(msg, len);
+	int type;
+
+	if (len < CKQ_HDR_LEN + CKQ_MAC1_LEN || len > CKQ_MSG_MAX)
+		return CKQ_ERR_FORMAT;
+	type = get_hdr(&c, CKQ_MSG_REQUEST);
+	if (type < 0)
+		return type;
+	return precheck_layout(server, type, msg, len, core_len);
+}
+
+int proto_mac2(const uint8_t cookie[CKQ_COOKIE_LEN], const uint8_t *core, size_t core_len,
+	       uint8_t out[CKQ_MAC2_LEN])
+{
+	/* HMAC pads a short key with zeros: this is HMAC under the cookie itself. */
+	uint8_t key[CKQ_HASH_LEN] = { 0 };
+	int ret;
+
+	memcpy(key, cookie, CKQ_COOKIE_LEN);
+	ret = mac1_compute(key, core, core_len, out);
+	wipe(key, sizeof(key));
+	return ret;
+}
+
+int proto_request_set_mac2(uint8_t *msg, size_t core_len, size_t cap,
+			   const uint8_t cookie[CKQ_COOKIE_LEN], size_t *len)
+{
+	int ret;
+
+	if (core_len + CKQ_MAC2_LEN > cap || core_len + CKQ_MAC2_LEN > CKQ_MSG_MAX)
+		return CKQ_ERR_RANGE;
+	ret = proto_mac2(cookie, msg, core_len, msg + core_len);
+	if (ret < 0)
+		return ret;
+	*len = core_len + CKQ_MAC2_LEN;
+	return 0;
+}
+
+/*
+ * The cookie reply is sealed under a key only holders of PU_S can make,
+ * fresh for each reply (SHA-256 of the server's cookie key and a random
+ * nonce, so no AES-GCM key ever seals twice), with the request's mac1 as
+ * associated data: only the sender of that very request can use it.
+ */
+static int cookie_key(const struct ckq_key *server, const uint8_t *nonce,
+		      uint8_t key[CKQ_SKEY_LEN])
+{
+	struct span parts[] = {
+		LABEL(L_COOKIE), SPAN(server->mac1_key, CKQ_HASH_LEN),
+		SPAN(nonce, CKQ_COOKIE_NONCE_LEN),
+	};
+
+	return sha256_parts(parts, 3, key);
+}
+
+int proto_cookie_build(const struct ckq_key *server, const uint8_t *m1_core, size_t core_len,
+		       const uint8_t cookie[CKQ_COOKIE_LEN], uint8_t *out, size_t cap,
+		       size_t *out_len)
+{
+	struct wbuf w = wbuf_init(out, cap);
+	uint8_t key[CKQ_SKEY_LEN], *nonce, *ct;
+	int ret;
+
+	if (core_len < CKQ_HDR_LEN + CKQ_MAC1_LEN)
+		return CKQ_ERR_RANGE;
+	put_hdr(&w, CKQ_MSG_COOKIE);
+	nonce = wbuf_reserve(&w, CKQ_COOKIE_NONCE_LEN);
+	ct = wbuf_reserve(&w, CKQ_COOKIE_LEN + CKQ_TAG_LEN);
+	if (!nonce || !ct || w.err)
+		return CKQ_ERR_RANGE;
+	ret = ckq_random(nonce, CKQ_COOKIE_NONCE_LEN);
+	if (ret < 0)
+		return ret;
+	ret = cookie_key(server, nonce, key);
+	if (ret == 0) {
+		struct span aad[] = {
+			LABEL(L_COOKIE), SPAN(server->fp, CKQ_FP_LEN),
+			SPAN(out, CKQ_HDR_LEN + CKQ_COOKIE_NONCE_LEN),
+			SPAN(m1_core + core_len - CKQ_MAC1_LEN, CKQ_MAC1_LEN),
+		};
+
+		ret = aead_seal(key, N_COOKIE, aad, 4, cookie, CKQ_COOKIE_LEN, ct);
+	}
+	wipe(key, sizeof(key));
+	if (ret < 0)
+		return ret;
+	*out_len = w.len;
+	return 0;
+}
+
+int proto_cookie_open(const struct ckq_key *server, const uint8_t *m1_core, size_t core_len,
+		      const uint8_t *msg, size_t len, uint8_t cookie[CKQ_COOKIE_LEN])
+{
+	struct cur c = cur_init(msg, len);
+	uint8_t key[CKQ_SKEY_LEN];
+	const uint8_t *nonce, *ct;
+	int ret;
+
+	if (core_len < CKQ_HDR_LEN + CKQ_MAC1_LEN)
+		return CKQ_ERR_RANGE;
+	ret = get_hdr(&c, CKQ_MSG_COOKIE);
+	if (ret < 0)
+		return ret;
+	nonce = cur_take(&c, CKQ_COOKIE_NONCE_LEN);
+	ct = cur_take(&c, CKQ_COOKIE_LEN + CKQ_TAG_LEN);
+	if (c.err)
+		return CKQ_ERR_TRUNCATED;
+	if (cur_left(&c) != 0)
+		return CKQ_ERR_FORMAT;
+	ret = cookie_key(server, nonce, key);
+	if (ret == 0) {
+		struct span aad[] = {
+			LABEL(L_COOKIE), SPAN(server->fp, CKQ_FP_LEN),
+			SPAN(msg, CKQ_HDR_LEN + CKQ_COOKIE_NONCE_LEN),
+			SPAN(m1_core + core_len - CKQ_MAC1_LEN, CKQ_MAC1_LEN),
+		};
+
+		ret = aead_open(key, N_COOKIE, aad, 4, ct, CKQ_COOKIE_LEN + CKQ_TAG_LEN, cookie);
+	}
+	wipe(key, sizeof(key));
+	return ret;
 }
 
 int proto_precheck(const struct ckq_key *server, const uint8_t *msg, size_t len)
 {
 	struct cur c = cur_init(msg, len);
 	uint8_t mac[CKQ_MAC1_LEN];
+	size_t core = 0;
 	int type, ret;
 
 	if (len < CKQ_HDR_LEN + CKQ_MAC1_LEN || len > CKQ_MSG_MAX)
@@ -263,13 +397,14 @@ int proto_precheck(const struct ckq_key *server, const uint8_t *msg, size_t len)
 		return type;
 	if (type != CKQ_MSG_REQUEST && type != CKQ_MSG_RESPONSE)
 		return CKQ_ERR_TYPE;
-	ret = precheck_layout(server, type, msg, len);
+	ret = precheck_layout(server, type, msg, len, &core);
 	if (ret < 0)
 		return ret;
-	ret = mac1_compute(server->mac1_key, msg, len - CKQ_MAC1_LEN, mac);
+	/* mac1 covers the core: the bytes before it, never the mac2. */
+	ret = mac1_compute(server->mac1_key, msg, core - CKQ_MAC1_LEN, mac);
 	if (ret < 0)
 		return ret;
-	if (!ct_equal(mac, msg + len - CKQ_MAC1_LEN, CKQ_MAC1_LEN))
+	if (!ct_equal(mac, msg + core - CKQ_MAC1_LEN, CKQ_MAC1_LEN))
 		return CKQ_ERR_MAC;
 	return type;
 }

@@ -1007,6 +1007,94 @@ static void test_any_address(void)
 	}
 }
 
+/*
+ * Cookies (doc/protocol.md 3.8): a message 1 with a mac2 keeps its core, its
+ * digest and everything the server reads; the cookie reply opens only for
+ * the request it answers, and no byte of it can change.
+ */
+static void test_cookies(void)
+{
+	static const uint8_t cookie[CKQ_COOKIE_LEN] = {
+		0xc0, 0x0c, 0x1e, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+	};
+	uint8_t m1[CKQ_MSG_MAX], other[CKQ_MSG_MAX], c5[CKQ_MSG_MAX], got[CKQ_COOKIE_LEN];
+	uint8_t mac2[CKQ_MAC2_LEN], h_core[CKQ_HASH_LEN], h_plain[CKQ_HASH_LEN];
+	size_t core = 0, len = 0, l5 = 0, i, bad;
+	struct ckq_msg1 m;
+
+	memcpy(m1, ra.m1, ra.l1);
+	rc_is(proto_request_core_len(srv, m1, ra.l1, &core), 0, "a message 1 without mac2 has a core");
+	is_int(core, ra.l1, "... which is all of it");
+	rc_is(proto_request_set_mac2(m1, ra.l1, sizeof(m1), cookie, &len), 0, "a mac2 is added");
+	is_int(len, ra.l1 + CKQ_MAC2_LEN, "... 16 bytes after mac1");
+	ok(!memcmp(m1, ra.m1, ra.l1), "... changing nothing before it");
+	rc_is(proto_precheck(srv, m1, len), CKQ_MSG_REQUEST, "the pre-check takes it");
+	rc_is(proto_request_core_len(srv, m1, len, &core), 0, "its core is found");
+	is_int(core, ra.l1, "... and is the message without the mac2");
+	rc_is(proto_mac2(cookie, m1, core, mac2), 0, "mac2 computed");
+	ok(!memcmp(mac2, m1 + core, CKQ_MAC2_LEN), "the mac2 is HMAC(cookie, core)");
+	proto_digest(m1, core, h_core);
+	proto_digest(ra.m1, ra.l1, h_plain);
+	ok(!memcmp(h_core, h_plain, CKQ_HASH_LEN), "H1 of the core is the H1 without mac2");
+	rc_is(proto_request_open(srv, m1, core, &m), 0, "the server opens the core");
+	wipe(&m, sizeof(m));
+	/* Lengths that fit neither layout. */
+	for (i = 1, bad = 0; i < CKQ_MAC2_LEN + 8; i++)
+		if (i != CKQ_MAC2_LEN)
+			bad += proto_precheck(srv, m1, ra.l1 + i) >= 0 ||
+			       proto_request_core_len(srv, m1, ra.l1 + i, &core) == 0;
+	is_int(bad, 0, "a message 1 with 1..23 extra bytes but 16 is refused");
+	flip(m1, (ra.l1 - 1) * 8);
+	rc_is(proto_precheck(srv, m1, len), CKQ_ERR_MAC, "mac1 still covers the core only, and is checked");
+	flip(m1, (ra.l1 - 1) * 8);
+	flip(m1, (len - 1) * 8);
+	rc_is(proto_precheck(srv, m1, len), CKQ_MSG_REQUEST, "a wrong mac2 passes the pre-check");
+	ok(memcmp(mac2, m1 + ra.l1, CKQ_MAC2_LEN), "... but no longer matches HMAC(cookie, core)");
+	flip(m1, (len - 1) * 8);
+	rc_is(proto_request_set_mac2(m1, ra.l1, ra.l1 + 8, cookie, &len), CKQ_ERR_RANGE,
+	      "no room for a mac2: refused");
+
+	rc_is(proto_cookie_build(srv, ra.m1, ra.l1, cookie, c5, sizeof(c5), &l5), 0,
+	      "a cookie reply builds");
+	is_int(l5, CKQ_COOKIE_MSG_LEN, "it is 56 bytes");
+	is_int(CKQ_COOKIE_MSG_LEN, 8 + 16 + 16 + 16, "header, nonce, cookie, tag");
+	ok(l5 < ra.l1, "smaller than the message 1 it answers");
+	is_int(c5[5], CKQ_MSG_COOKIE, "type 5");
+	rc_is(proto_cookie_open(srv, ra.m1, ra.l1, c5, l5, got), 0, "the client opens it");
+	ok(!memcmp(got, cookie, sizeof(got)), "... and reads the cookie");
+	rc_is(proto_cookie_open(srv, m1, ra.l1, c5, l5, got), 0,
+	      "the core of the message with a mac2 opens it too");
+	for (i = 0, bad = 0; i < l5 * 8; i++) {
+		flip(c5, i);
+		bad += proto_cookie_open(srv, ra.m1, ra.l1, c5, l5, got) == 0;
+		flip(c5, i);
+	}
+	is_int(bad, 0, "every one of %zu bit flips of the cookie reply is refused", l5 * 8);
+	for (i = 0, bad = 0; i < l5; i++)
+		bad += proto_cookie_open(srv, ra.m1, ra.l1, c5, i, got) == 0;
+	is_int(bad, 0, "every truncation of it is refused");
+	bad = proto_cookie_open(srv, ra.m1, ra.l1, c5, l5 + 1, got) == 0;
+	is_int(bad, 0, "a byte appended is refused");
+	memcpy(other, ra.m1, ra.l1);
+	flip(other, (ra.l1 - 1) * 8);
+	ok(proto_cookie_open(srv, other, ra.l1, c5, l5, got) < 0,
+	   "a reply for another message 1 (another mac1) does not open");
+	ok(proto_cookie_open(srv_b, ra.m1, ra.l1, c5, l5, got) < 0,
+	   "nor with another server's key");
+	ok(proto_challenge_open(srv, &ra.cs0, c5, l5) < 0, "nor is it taken for a challenge");
+	rc_is(proto_precheck(srv, c5, l5), CKQ_ERR_TYPE, "and the server refuses it as a request");
+	{
+		uint8_t c5b[CKQ_MSG_MAX];
+		size_t l5b = 0;
+
+		rc_is(proto_cookie_build(srv, ra.m1, ra.l1, cookie, c5b, sizeof(c5b), &l5b), 0,
+		      "a second reply for the same cookie");
+		ok(memcmp(c5, c5b, l5), "... differs: a fresh nonce and key each");
+		rc_is(proto_cookie_build(srv, ra.m1, ra.l1, cookie, c5b, l5 - 1, &l5b), CKQ_ERR_RANGE,
+		      "no room: refused");
+	}
+}
+
 int main(void)
 {
 	if (key_generate(2048, &srv) < 0 || key_generate(2048, &srv_b) < 0 ||
@@ -1029,6 +1117,7 @@ int main(void)
 	test_golden();
 	test_challenge_forgery_keeps_session();
 	test_any_address();
+	test_cookies();
 	key_free(srv);
 	key_free(srv_b);
 	key_free(alice);

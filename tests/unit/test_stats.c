@@ -29,6 +29,7 @@ static const char golden[] =
 	"ckq_refused_total{reason=\"address_mismatch\"} 0\n"
 	"ckq_refused_total{reason=\"port_not_allowed\"} 0\n"
 	"ckq_refused_total{reason=\"bad_otp\"} 1\n"
+	"ckq_refused_total{reason=\"otp_locked\"} 0\n"
 	"ckq_refused_total{reason=\"replay_cache_full\"} 0\n"
 	"ckq_refused_total{reason=\"unknown_session\"} 0\n"
 	"ckq_refused_total{reason=\"nonce_reused\"} 0\n"
@@ -43,6 +44,9 @@ static const char golden[] =
 	"# HELP ckq_retransmits_total Answers sent again to a retransmitted message 1 or 3.\n"
 	"# TYPE ckq_retransmits_total counter\n"
 	"ckq_retransmits_total 2\n"
+	"# HELP ckq_cookies_total Cookie replies sent, under load, to message 1s without a valid mac2, instead of private-key work.\n"
+	"# TYPE ckq_cookies_total counter\n"
+	"ckq_cookies_total 0\n"
 	"# HELP ckq_send_errors_total Answers that could not be sent.\n"
 	"# TYPE ckq_send_errors_total counter\n"
 	"ckq_send_errors_total 0\n"
@@ -161,7 +165,7 @@ static void test_syntax(void)
 	ok(good, "every one of %u lines is HELP, TYPE or a sample", lines);
 	ok(!untyped, "every sample follows the TYPE of its family");
 	ok(!dup, "no series appears twice");
-	is_int(nseen, 2 + CKQ_REFUSE_N + 11, "one sample per counter and gauge");
+	is_int(nseen, 2 + CKQ_REFUSE_N + 12, "one sample per counter and gauge");
 	regfree(&help);
 	regfree(&type);
 	regfree(&smp);
@@ -229,7 +233,7 @@ static void test_names(void)
 	static const char *const want[CKQ_REFUSE_N] = {
 		"replay", "rate_limited", "undecryptable", "unknown_user", "revoked",
 		"bad_signature", "stale_timestamp", "expired", "source_not_allowed",
-		"nat_not_allowed", "address_mismatch", "port_not_allowed", "bad_otp",
+		"nat_not_allowed", "address_mismatch", "port_not_allowed", "bad_otp", "otp_locked",
 		"replay_cache_full", "unknown_session", "nonce_reused", "bad_response", "ipset",
 	};
 	unsigned int i, bad = 0;
