@@ -214,7 +214,7 @@ static size_t check_users(const struct daemon_user *du, struct port_uses *pu)
 
 static void check_sets(const struct port_uses *pu)
 {
-	struct grant *g = grant_open();
+	struct grant *g = admin_grant_open();
 	char set[GRANT_SETNAME_LEN], set6[GRANT_SETNAME_LEN];
 	size_t i;
 

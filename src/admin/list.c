@@ -106,7 +106,7 @@ void set_port_str(const char *set, char *out, size_t out_len)
 
 static struct grant *open_or_say(void)
 {
-	struct grant *g = grant_open();
+	struct grant *g = admin_grant_open();
 
 	if (!g)
 		fprintf(stderr, "ckq-admin: cannot read the kernel's ipsets (run as root; is the\n"
