@@ -5,7 +5,7 @@
 # with nft -f. A kernel built without CONFIG_NFT_QUEUE (nft's "queue"
 # statement) cannot load its knock rule; then, and only then, the knock is
 # queued by iptables-nft's NFQUEUE target (nft_compat) in table ip/ip6
-# filter instead, and nft_queue_note says so, for the TAP line to show it.
+# mangle's INPUT (priority -150: before ckq's table and any filter) instead, and nft_queue_note says so, for the TAP line to show it.
 # Everything else (the table, its sets and the drops) is rules/ckq.nft
 # unchanged.
 nft_queue_note=
@@ -25,8 +25,8 @@ nft_load_ckq() {
 	[ -n "$port" ] || return 1
 	sed '/^[[:space:]]*udp dport [0-9]* queue num 0$/d' "$file" |
 		ip netns exec "$ns" nft -f - || return 1
-	ip netns exec "$ns" iptables -I INPUT -p udp --dport "$port" -j NFQUEUE --queue-num 0 &&
-		ip netns exec "$ns" ip6tables -I INPUT -p udp --dport "$port" -j NFQUEUE --queue-num 0 ||
+	ip netns exec "$ns" iptables -t mangle -I INPUT -p udp --dport "$port" -j NFQUEUE --queue-num 0 &&
+		ip netns exec "$ns" ip6tables -t mangle -I INPUT -p udp --dport "$port" -j NFQUEUE --queue-num 0 ||
 		return 1
 	nft_queue_note=" (this kernel has no nft queue: the knock is queued by iptables-nft's NFQUEUE)"
 	return 0
