@@ -227,8 +227,9 @@ static bool put_msg(uint8_t *buf, size_t size, size_t *off, uint16_t type,
 		nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	else
 		nftnl_set_nlmsg_build_payload(nlh, s);
+	/* Bounded by grant.c's checks of the name and comment; never trust more. */
 	if (nlh->nlmsg_len > GRANT_NFT_MSG_MAX)
-		abort();	/* past the end of the slot: never carry on */
+		return false;
 	*off += NLMSG_ALIGN(nlh->nlmsg_len);
 	return true;
 }
@@ -400,8 +401,11 @@ static int gn_add(struct grant *gg, const char *set, const struct ckq_addr *addr
 		grant_msg(gg, "request does not fit");
 		return CKQ_ERR_INTERNAL;
 	}
-	/* The batch's begin and end get no ack: the last add's is the last word. */
-	r = talk(g, buf, (size_t)len, seq + 1, seq + 3, NULL, NULL);
+	/*
+	 * The last add's ack is the last word (begin and end ask none); an
+	 * error may come for any message, the begin's included.
+	 */
+	r = talk(g, buf, (size_t)len, seq, seq + 3, NULL, NULL);
 	if (r == 0)
 		return 0;
 	return r > 0 ? kernel_fail(g, r) : r;
@@ -421,7 +425,7 @@ static int gn_del(struct grant *gg, const char *set, const struct ckq_addr *addr
 		grant_msg(gg, "request does not fit");
 		return CKQ_ERR_INTERNAL;
 	}
-	r = talk(g, buf, (size_t)len, seq + 1, seq + 1, NULL, NULL);
+	r = talk(g, buf, (size_t)len, seq, seq + 1, NULL, NULL);
 	if (r == ENOENT) {
 		r = set_exists(g, set);
 		if (r < 0)
@@ -669,7 +673,7 @@ static int sets_msg(const struct nlmsghdr *nlh, void *arg)
 	if (family != NFPROTO_INET || !str_is(tb[NFTA_SET_TABLE], GRANT_NFT_TABLE))
 		return 0;
 	n = mnl_attr_get_payload_len(tb[NFTA_SET_NAME]);
-	if (n > sizeof(name))
+	if (!n || n > sizeof(name))
 		return 0;	/* longer than any name of ours */
 	memcpy(name, mnl_attr_get_payload(tb[NFTA_SET_NAME]), n);
 	name[n - 1] = '\0';
