@@ -21,6 +21,7 @@ export CKQ_GRANTS=nft
 require
 netns_setup
 server_init
+echo "stats_file = $TMP/run/stats.prom" >>"$ETC/ckqd.conf"
 enrol alice
 enrol bob
 service_start
@@ -52,6 +53,12 @@ check "ckq-admin list shows alice open for $CL_IP" \
 admin status
 check "ckq-admin status shows the grant" grep -q "$CL_IP" "$RUN_OUT"
 [ "$RUN_RC" = 0 ] || run_diag
+admin stats
+check "ckq-admin stats counts 1 active grant, read from the nft sets" \
+	grep -Eqx 'active grants +1' "$RUN_OUT"
+check "... 1 in ckq-tcp-22" grep -Eq '^  ckq-tcp-22 +1 +tcp/22$' "$RUN_OUT"
+check "... 0 in ckq6-tcp-22" grep -Eq '^  ckq6-tcp-22 +0 +tcp/22 \(IPv6\)$' "$RUN_OUT"
+grep -Eqx 'active grants +1' "$RUN_OUT" || run_diag
 admin check
 check "ckq-admin check finds no error with grants = nft" \
 	sh -c "! grep -Eq '^error:' '$RUN_OUT'"
