@@ -109,8 +109,8 @@ static struct grant *open_or_say(void)
 	struct grant *g = admin_grant_open();
 
 	if (!g)
-		fprintf(stderr, "ckq-admin: cannot read the kernel's ipsets (run as root; is the\n"
-				"ip_set module loaded?)\n");
+		fprintf(stderr, "ckq-admin: cannot read the kernel's grant sets (run as root; is the\n"
+				"ip_set module loaded, or with grants = nft, nf_tables?)\n");
 	return g;
 }
 
