@@ -105,6 +105,9 @@ static int load_users(struct ckqd *d, bool initial)
 			 "user, state_dir, stats_file, seccomp and source_* change only on restart");
 	if (!initial) {
 		/* The grant handle was opened for the first backend: keep it. */
+		if (conf.grants != d->conf.grants)
+			log_warn("grants changes only on restart: still %s",
+				 grant_backend_name(d->conf.grants));
 		conf.grants = d->conf.grants;
 		conf.knock_port = d->conf.knock_port;
 		conf.queue = d->conf.queue;
