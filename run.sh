@@ -31,7 +31,7 @@ install_deps() {
 	apt-get install -y -qq --no-install-recommends \
 		build-essential autoconf automake libtool pkg-config debhelper dpkg-dev lintian \
 		libnetfilter-queue-dev libnfnetlink-dev libmnl-dev libssl-dev \
-		libipset-dev libqrencode-dev libseccomp-dev libcap-dev libmicrohttpd-dev \
+		libipset-dev libnftnl-dev libqrencode-dev libseccomp-dev libcap-dev libmicrohttpd-dev \
 		iproute2 iptables ipset nftables mandoc kmod oathtool faketime tcpdump fail2ban groff-base \
 		netcat-openbsd python3 clang libclang-rt-14-dev systemd valgrind openssh-server openssh-client \
 		chromium fwknop-server fwknop-client hyperfine >/dev/null

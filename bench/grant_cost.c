@@ -4,7 +4,7 @@
  * libckq, the calls ckqd makes for a knock and for a close, timed one by
  * one over netlink and averaged.
  *
- *   grant_cost -s SET -a FIRST_ADDR [-n COUNT]
+ *   grant_cost -s SET -a FIRST_ADDR [-n COUNT] [-b ipset|nft]
  *
  * Adds FIRST_ADDR + i (i < COUNT) with a 60 s timeout, then deletes them.
  * Prints "add_us X" and "del_us Y".
@@ -26,10 +26,15 @@ int main(int argc, char *argv[])
 	uint64_t t0, t_add = 0, t_del = 0;
 	struct grant *g;
 	bool have_first = false;
+	enum grant_backend backend = GRANT_IPSET;
 	int opt, ret;
 
-	while ((opt = getopt(argc, argv, "s:a:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:a:n:b:")) != -1) {
 		switch (opt) {
+		case 'b':
+			if (grant_backend_parse(optarg, &backend) < 0)
+				goto usage;
+			break;
 		case 's': set = optarg; break;
 		case 'a': have_first = bench_parse_ipv4(optarg, &first) == 0; break;
 		case 'n': n = (unsigned int)strtoul(optarg, NULL, 10); break;
@@ -38,7 +43,7 @@ int main(int argc, char *argv[])
 	}
 	if (!set || !have_first || !n || n > 100000)
 		goto usage;
-	g = grant_open();
+	g = grant_open(backend);
 	if (!g) {
 		perror("grant_cost: grant_open");
 		return 1;
@@ -74,6 +79,6 @@ int main(int argc, char *argv[])
 	printf("add_us %.2f\ndel_us %.2f\n", (double)t_add / n / 1e3, (double)t_del / n / 1e3);
 	return 0;
 usage:
-	fprintf(stderr, "usage: grant_cost -s SET -a FIRST_ADDR [-n COUNT]\n");
+	fprintf(stderr, "usage: grant_cost -s SET -a FIRST_ADDR [-n COUNT] [-b ipset|nft]\n");
 	return 2;
 }

@@ -385,7 +385,7 @@ CKQD=$builddir/ckqd CKQ=$builddir/ckq CKQ_ADMIN=$builddir/ckq-admin
 CKQD_REAL=$(readlink -f "$CKQD")
 B=$builddir/bench
 mkdir -p "$B" || die "cannot create $B"
-libs=$(pkg-config --libs libnetfilter_queue libnfnetlink libmnl libipset libcrypto) ||
+libs=$(pkg-config --libs libnetfilter_queue libnfnetlink libmnl libipset libnftnl libcrypto) ||
 	die "pkg-config cannot find the libraries ckq builds with"
 # CKQ_BENCH_CFLAGS adds flags (e.g. -fsanitize=address,undefined, with a
 # libckq.a built the same way); a change of flags rebuilds everything.
@@ -897,6 +897,23 @@ syn_rate() {
 	awk -v n="$n" -v s="$(kv seconds "$TMP/syn.out")" 'BEGIN { printf "%.0f", n / s }'
 }
 
+# syn_rate_nft: the same with grants = nft: SYNs a second that table inet
+# ckq's drop rule for tcp/22 counted.
+syn_rate_nft() {
+	local n0 n1
+	# nft 1.0 cannot reset a rule's counter: read it before and after.
+	n0=$(nft_dropped) || return 1
+	"${FL_PIN[@]}" "$B/flood" -m syn -d "$SV_IP2" -p 22 -s "$SRC_SYN" -n 256 -t "$SYN_S" >"$TMP/syn.out" 2>&1 ||
+		{ cat "$TMP/syn.out" >&2; return 1; }
+	n1=$(nft_dropped) || return 1
+	awk -v n="$((n1 - n0))" -v s="$(kv seconds "$TMP/syn.out")" 'BEGIN { printf "%.0f", n / s }'
+}
+
+nft_dropped() {
+	in_sv nft list chain inet ckq input |
+		sed -n 's/.*ip saddr != @ckq-tcp-22 counter packets \([0-9]*\) .*/\1/p' | grep -m1 .
+}
+
 if selected scale; then
 	count_rule='/^COMMIT/i -A INPUT -p tcp -m tcp --dport 22 -j DROP'
 	for n in $SCALE; do
@@ -917,6 +934,26 @@ if selected scale; then
 		g_del=$(kv del_us "$TMP/cost.out")
 		fig "grant_add_us_$n" "$g_add" us
 		fig "grant_del_us_$n" "$g_del" us
+
+		# grants = nft: the same N addresses in the set of table inet ckq
+		# (rules/ckq.nft; its drop rule counts what it drops). The knock
+		# rule goes: nothing knocks here, and not every kernel has nft's
+		# queue statement.
+		in_sv iptables -F && in_sv iptables -X && in_sv iptables -P INPUT ACCEPT
+		in_sv nft delete table inet ckq 2>/dev/null
+		sed -e '/queue num 0$/d' -e 's/ip saddr != @ckq-tcp-22 drop/ip saddr != @ckq-tcp-22 counter drop/' \
+			"$top/rules/ckq.nft" | in_sv nft -f - || die "rules/ckq.nft does not load"
+		addrs "$n" | awk 'NR % 5000 == 1 { if (NR > 1) print " }"; printf "add element inet ckq ckq-tcp-22 {" ; sep = " " }
+			{ printf "%s%s timeout 3600s comment \"bench\"", sep, $1; sep = ", " }
+			END { if (NR) print " }" }' | in_sv nft -f - || die "nft add element of $n grants failed"
+		r_nft=$(syn_rate_nft) || die "SYN flood failed"
+		fig "syn_rate_nft_$n" "$r_nft" pkt/s
+		in_sv "$B/grant_cost" -b nft -s ckq-tcp-22 -a "$COST_BASE" -n "$GRANT_N" >"$TMP/cost.out" 2>&1 ||
+			{ cat "$TMP/cost.out"; die "grant_cost -b nft failed"; }
+		fig "grant_add_us_nft_$n" "$(kv add_us "$TMP/cost.out")" us
+		fig "grant_del_us_nft_$n" "$(kv del_us "$TMP/cost.out")" us
+		ratio "syn_rate_nft_$n" "$r_nft" "$r_ckq"
+		in_sv nft delete table inet ckq
 
 		# fwknop's way: one rule per grant in a chain jumped to from INPUT.
 		in_sv iptables -F && in_sv iptables -X

@@ -8,6 +8,7 @@
 
 #include "addr.h"
 #include "crypto.h"
+#include "grant.h"
 #include "proto.h"
 
 #define CKQ_CONF_DIR "/etc/ckq"
@@ -36,6 +37,7 @@ struct ckqd_conf {
 	uint32_t source_rate;		/* ... refilled per second */
 	uint32_t source_table;		/* sources tracked at once */
 	bool seccomp;			/* the system call filter; off only to debug */
+	enum grant_backend grants;	/* ipsets or the sets of table inet ckq */
 };
 
 struct port_spec {

@@ -7,13 +7,30 @@
 #include "addr.h"
 
 /*
- * Kernel-enforced grants: a granted client address sits in a per-port ipset
- * with its own timeout, and static iptables rules match on the set, so the
- * kernel both opens the port and closes it again when the entry expires.
- * Talks nfnetlink directly; nothing here runs ipset(8) or iptables(8).
+ * Kernel-enforced grants: a granted client address sits in a per-port set
+ * with its own timeout, and static rules match on the set, so the kernel
+ * both opens the port and closes it again when the entry expires.
+ *
+ * Two backends with one behaviour: ipsets matched by iptables rules
+ * (rules/ckq.rules), or nftables sets of "table inet ckq" matched by that
+ * table's own chains (rules/ckq.nft). The set names are the same on both.
+ * Talks nfnetlink directly; nothing here runs ipset(8), iptables(8) or nft(8).
  */
 
 struct grant;
+
+enum grant_backend {
+	GRANT_IPSET,	/* ipsets of type hash:ip with timeout and comment */
+	GRANT_NFT,	/* sets with flags timeout in table inet ckq */
+};
+
+/* The nftables table that holds the sets of the nft backend. */
+#define GRANT_NFT_TABLE "ckq"
+
+/* "ipset" or "nft", the words of ckqd.conf's grants setting. */
+const char *grant_backend_name(enum grant_backend b);
+/* 0, or CKQ_ERR_FORMAT for a word that names no backend. */
+int grant_backend_parse(const char *s, enum grant_backend *b);
 
 #define GRANT_SETNAME_LEN 32	/* IPSET_MAXNAMELEN, NUL included */
 #define GRANT_COMMENT_MAX 32	/* characters of [A-Za-z0-9._-] */
@@ -27,11 +44,11 @@ void grant_set_name(char out[GRANT_SETNAME_LEN], uint8_t family,
 		    uint8_t proto, uint16_t port);
 
 /*
- * Opens the netlink socket and checks that the kernel speaks ipset and that
- * we hold CAP_NET_ADMIN. NULL on failure with errno set. Not thread safe:
- * one handle, used from one thread.
+ * Opens the netlink socket and checks that the kernel speaks ipset (or
+ * nf_tables) and that we hold CAP_NET_ADMIN. NULL on failure with errno
+ * set. Not thread safe: one handle, used from one thread.
  */
-struct grant *grant_open(void);
+struct grant *grant_open(enum grant_backend b);
 void grant_close(struct grant *g);
 
 /*
@@ -68,16 +85,18 @@ typedef int (*grant_set_cb)(const char *set, void *arg);
 int grant_list_sets(struct grant *g, grant_set_cb cb, void *arg);
 
 /*
- * From the header of set: *refs, how many kernel objects use it (each
- * iptables rule with "-m set --match-set", each list:set holding it: 0
- * means a grant in it opens nothing), and *family, CKQ_AF_INET or
- * CKQ_AF_INET6 (0 for another). 0, or CKQ_ERR_NOENT when there is no such set.
+ * From the header of set: *refs, how many kernel objects use it (ipset:
+ * each iptables rule with "-m set --match-set", each list:set holding it;
+ * nft: each rule of table inet ckq that looks the set up; 0 means a grant
+ * in it opens nothing), and *family, CKQ_AF_INET or CKQ_AF_INET6 (0 for
+ * another; nft: from the key type, ipv4_addr or ipv6_addr). 0, or CKQ_ERR_NOENT when there is no such set.
  */
 int grant_set_info(struct grant *g, const char *set, uint32_t *refs, uint8_t *family);
 
 /*
  * Text of the last failure, worded as ipset(8) words it (e.g. "The set with
- * the given name does not exist"); "" after a success. Valid until the next
+ * the given name does not exist"; the nft backend words the same failures
+ * the same way); "" after a success. Valid until the next
  * call on g.
  */
 const char *grant_errmsg(const struct grant *g);

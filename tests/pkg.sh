@@ -89,7 +89,7 @@ lacks() { ! grep -q -- "$2" "$work/$1.list"; }
 
 for p in usr/sbin/ckqd usr/sbin/ckq-admin \
 	usr/share/ckq/rules/ckq.ipset usr/share/ckq/rules/ckq.rules \
-	usr/share/ckq/rules/ckq6.rules usr/share/ckq/rules/README \
+	usr/share/ckq/rules/ckq6.rules usr/share/ckq/rules/ckq.nft usr/share/ckq/rules/README \
 	usr/share/doc/ckq-server/copyright usr/share/doc/ckq-server/README.md; do
 	check "ckq-server holds /$p" has server "$p"
 done
@@ -148,7 +148,7 @@ check "both are version $full" test "$(field "$server_deb" Version) $(field "$cl
 sdep=$(field "$server_deb" Depends)
 cdep=$(field "$client_deb" Depends)
 depends_on() { printf '%s\n' "$1" | tr ',' '\n' | sed 's/^ *//; s/[ (].*//' | grep -qx -- "$2"; }
-for d in ipset iptables adduser libssl3 libnetfilter-queue1 libmnl0 libqrencode4 libseccomp2 libcap2 libc6; do
+for d in ipset iptables adduser libssl3 libnetfilter-queue1 libmnl0 libnftnl11 libqrencode4 libseccomp2 libcap2 libc6; do
 	check "ckq-server depends on $d" depends_on "$sdep" $d
 done
 for d in libssl3 libc6; do

@@ -49,7 +49,13 @@ int daemon_owner(uid_t *uid, gid_t *gid);
  */
 int users_dir_give(void);
 
-/* Grants read from the kernel's ipsets. */
+/*
+ * A grant handle on the backend ckqd.conf names (grants = ipset | nft);
+ * NULL with errno set, or with EINVAL after saying why ckqd.conf is broken.
+ */
+struct grant *admin_grant_open(void);
+
+/* Grants read from the kernel's ipsets or nftables sets. */
 struct live_grant {
 	char set[GRANT_SETNAME_LEN];
 	struct ckq_addr addr;

@@ -241,7 +241,7 @@ static size_t check_users(const struct daemon_user *du, struct port_uses *pu)
 
 static void check_sets(const struct port_uses *pu)
 {
-	struct grant *g = grant_open();
+	struct grant *g = admin_grant_open();
 	char set[GRANT_SETNAME_LEN], set6[GRANT_SETNAME_LEN];
 	size_t i;
 
@@ -290,6 +290,63 @@ static void check_sets(const struct port_uses *pu)
 		else if (r == 0 && !refs)
 			say("note", "%s/%u: no ip6tables rule uses ipset %s: IPv6 grants open nothing",
 			    proto, p->port, set6);
+	}
+	grant_close(g);
+}
+
+/*
+ * grants = nft: the sets live in table inet ckq (rules/ckq.nft), where a
+ * rule drops new connections from outside them. A set no rule looks up
+ * guards nothing: the port is as open as the other tables leave it.
+ */
+static void check_sets_nft(const struct port_uses *pu)
+{
+	struct grant *g = admin_grant_open();
+	char set[GRANT_SETNAME_LEN], set6[GRANT_SETNAME_LEN];
+	size_t i;
+
+	if (!g) {
+		say("error", "cannot read the nftables sets: %s (run as root): the sets of the "
+		    "users' ports were not checked", strerror(errno));
+		return;
+	}
+	for (i = 0; i < pu->n; i++) {
+		const struct port_use *p = &pu->p[i];
+		const char *proto = proto_name(p->proto);
+		uint32_t refs = 0;
+		uint8_t family = 0;
+		int r;
+
+		grant_set_name(set, CKQ_AF_INET, p->proto, p->port);
+		grant_set_name(set6, CKQ_AF_INET6, p->proto, p->port);
+		r = grant_set_info(g, set, &refs, &family);
+		if (r == CKQ_ERR_NOENT)
+			say("error", "%s/%u (%s): no set %s in table inet " GRANT_NFT_TABLE ", so "
+			    "every grant of it fails (nft add set inet ckq %s '{ type ipv4_addr; "
+			    "flags timeout; }'; and a rule that drops the rest, see rules/ckq.nft)",
+			    proto, p->port, p->users, set, set);
+		else if (r < 0)
+			say("error", "%s/%u: cannot read set %s of table inet " GRANT_NFT_TABLE ": %s",
+			    proto, p->port, set, grant_errmsg(g));
+		else if (family != CKQ_AF_INET)
+			say("error", "%s/%u (%s): set %s is not of type ipv4_addr: ckqd cannot add "
+			    "IPv4 addresses to it (delete it and add it again)", proto, p->port,
+			    p->users, set);
+		else if (!refs)
+			say("error", "%s/%u (%s): no rule of table inet " GRANT_NFT_TABLE " looks up "
+			    "set %s, so nothing closes %s/%u to others (nft add rule inet ckq input "
+			    "%s dport %u ct state new ip saddr != @%s drop)", proto, p->port,
+			    p->users, set, proto, p->port, proto, p->port, set);
+		r = grant_set_info(g, set6, &refs, &family);
+		if (r == CKQ_ERR_NOENT)
+			say("note", "%s/%u: no set %s in table inet " GRANT_NFT_TABLE ": IPv6 knocks "
+			    "for it cannot be granted", proto, p->port, set6);
+		else if (r == 0 && family != CKQ_AF_INET6)
+			say("error", "%s/%u: set %s is not of type ipv6_addr", proto, p->port, set6);
+		else if (r == 0 && !refs)
+			say("error", "%s/%u: no rule of table inet " GRANT_NFT_TABLE " looks up set "
+			    "%s, so nothing closes %s/%u to others over IPv6", proto, p->port,
+			    set6, proto, p->port);
 	}
 	grant_close(g);
 }
@@ -755,7 +812,10 @@ int check_main(int argc, char *argv[])
 	check_conf(&conf, &du);
 	check_keys();
 	users = check_users(&du, &pu);
-	check_sets(&pu);
+	if (conf.grants == GRANT_NFT)
+		check_sets_nft(&pu);
+	else
+		check_sets(&pu);
 	check_bound(&conf, &pid);
 	have_rs = nftrules_dump(&rs) == 0;
 	check_rule(&conf, &rs, have_rs, where, sizeof(where));

@@ -65,7 +65,9 @@ static const char default_conf[] =
 	"#source_rate = 1\n"
 	"#source_table = 4096\n"
 	"# The system call filter. Turn it off only to run ckqd under valgrind or strace.\n"
-	"#seccomp = yes\n";
+	"#seccomp = yes\n"
+	"# Where grants go: ipset (rules/ckq.ipset) or nft (table inet ckq, rules/ckq.nft).\n"
+	"#grants = ipset\n";
 
 /* ckqd refuses to start without its user: better to hear it now. */
 static void note_daemon_user(void)

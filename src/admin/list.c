@@ -106,11 +106,11 @@ void set_port_str(const char *set, char *out, size_t out_len)
 
 static struct grant *open_or_say(void)
 {
-	struct grant *g = grant_open();
+	struct grant *g = admin_grant_open();
 
 	if (!g)
-		fprintf(stderr, "ckq-admin: cannot read the kernel's ipsets (run as root; is the\n"
-				"ip_set module loaded?)\n");
+		fprintf(stderr, "ckq-admin: cannot read the kernel's grant sets (run as root; is the\n"
+				"ip_set module loaded, or with grants = nft, nf_tables?)\n");
 	return g;
 }
 

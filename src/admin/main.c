@@ -99,6 +99,20 @@ int daemon_owner(uid_t *uid, gid_t *gid)
 	return 1;
 }
 
+struct grant *admin_grant_open(void)
+{
+	char err[CKQ_ERRBUF] = "";
+	struct ckqd_conf conf;
+
+	/* Guessing a backend would show an empty list as if nothing were open. */
+	if (conf_load(admin_dir, &conf, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ckq-admin: %s\n", err[0] ? err : "cannot read ckqd.conf");
+		errno = EINVAL;
+		return NULL;
+	}
+	return grant_open(conf.grants);
+}
+
 int users_dir_give(void)
 {
 	char path[PATH_MAX];

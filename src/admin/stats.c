@@ -70,7 +70,7 @@ static int set_cmp(const void *a, const void *b)
 /* Every ckq set with its members now; the kernel lists only live entries. */
 static int count_grants(struct set_counts *sc)
 {
-	struct grant *gs = grant_open();
+	struct grant *gs = admin_grant_open();
 	size_t i;
 	int ret;
 

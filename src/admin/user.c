@@ -191,7 +191,7 @@ static int ports_check(const char *s, struct port_spec *ports, size_t *n, char *
 
 static void find_missing_sets(const struct ckq_user *u, struct add_user_result *res)
 {
-	struct grant *g = grant_open();
+	struct grant *g = admin_grant_open();
 	size_t i;
 
 	res->nmissing = 0;

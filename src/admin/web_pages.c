@@ -223,7 +223,7 @@ static void page_users(const struct web_ctx *c, struct web_reply *r)
 		r->status = 500;
 		return;
 	}
-	gs = grant_open();
+	gs = admin_grant_open();
 	if (gs && live_grants_read(gs, &lg) == 0)
 		grants_ok = true;
 	if (lg.n) {
@@ -372,7 +372,7 @@ static void page_register(const struct web_ctx *c, const struct form *fm, const 
 		 "placeholder=\"tcp/22,tcp/443\"><p class=\"hint\">Comma-separated: tcp/22, udp/51820; "
 		 "a bare 22 is tcp/22. Ports with an ipset now:",
 		 fm ? form_get(fm, F_PORTS) : "tcp/22");
-	gs = grant_open();
+	gs = admin_grant_open();
 	if (gs) {
 		grant_list_sets(gs, on_set_name, pg);
 		grant_close(gs);
@@ -523,7 +523,7 @@ static void do_close(const struct form *fm, struct web_reply *r)
 		web_error_page(r, 400, "Bad request", "That is not a grant of ckq.");
 		return;
 	}
-	gs = grant_open();
+	gs = admin_grant_open();
 	if (!gs || live_grants_read(gs, &lg) < 0) {
 		redirect(r, "/users", true, "The kernel's ipsets cannot be read%s%s.", gs ? ": " : "",
 			 gs ? grant_errmsg(gs) : "");
@@ -567,7 +567,7 @@ static void page_revoke(const struct web_ctx *c, struct web_reply *r)
 		web_error_page(r, 404, "No such user", "There is no such user to revoke.");
 		return;
 	}
-	gs = grant_open();
+	gs = admin_grant_open();
 	if (gs && live_grants_read(gs, &lg) == 0)
 		for (i = 0; i < lg.n; i++)
 			open += !strcmp(lg.g[i].comment, name);

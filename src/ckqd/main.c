@@ -229,6 +229,11 @@ static int load_users(struct ckqd *d, bool initial)
 		log_warn("knock_port, queue, queues, queue_maxlen, pid_file, max_pending, replay_capacity, "
 			 "user, state_dir, stats_file, seccomp and source_* change only on restart");
 	if (!initial) {
+		/* The grant handle was opened for the first backend: keep it. */
+		if (conf.grants != d->conf.grants)
+			log_warn("grants changes only on restart: still %s",
+				 grant_backend_name(d->conf.grants));
+		conf.grants = d->conf.grants;
 		conf.knock_port = d->conf.knock_port;
 		conf.queue = d->conf.queue;
 		conf.queue_maxlen = d->conf.queue_maxlen;
@@ -562,9 +567,12 @@ int main(int argc, char *argv[])
 		log_err("out of memory for the pending, replay and rate-limit tables");
 		goto out;
 	}
-	d.grant = grant_open();
+	d.grant = grant_open(d.conf.grants);
 	if (!d.grant) {
-		log_err("cannot open an ipset session (need CAP_NET_ADMIN and the ip_set module)");
+		log_err(d.conf.grants == GRANT_NFT ?
+			"cannot open an nf_tables session (need CAP_NET_ADMIN and nf_tables): %s" :
+			"cannot open an ipset session (need CAP_NET_ADMIN and the ip_set module): %s",
+			strerror(errno));
 		goto out;
 	}
 	d.raw4 = pkt_raw_open(CKQ_AF_INET);

@@ -38,9 +38,10 @@ void conf_defaults(struct ckqd_conf *c)
 	c->source_rate = 1;
 	c->source_table = 4096;
 	c->seccomp = true;
+	c->grants = GRANT_IPSET;
 }
 
-enum kind { K_PORT, K_U16, K_U32, K_DURATION, K_LEVEL, K_PATH, K_USER, K_BOOL };
+enum kind { K_PORT, K_U16, K_U32, K_DURATION, K_LEVEL, K_PATH, K_USER, K_BOOL, K_GRANTS };
 
 static const struct keyword {
 	const char *name;
@@ -67,6 +68,7 @@ static const struct keyword {
 	{ "source_rate", K_U32, offsetof(struct ckqd_conf, source_rate), 1, 1000 },
 	{ "source_table", K_U32, offsetof(struct ckqd_conf, source_table), 16, 1 << 22 },
 	{ "seccomp", K_BOOL, offsetof(struct ckqd_conf, seccomp), 0, 0 },
+	{ "grants", K_GRANTS, offsetof(struct ckqd_conf, grants), 0, 0 },
 };
 
 /* What useradd(8) takes by default, so a name never needs quoting. */
@@ -135,6 +137,13 @@ int conf_parse(const char *text, size_t len, const char *fname,
 				return CKQ_ERR_CONFIG;
 			}
 			*(bool *)field = !strcmp(it.value, "yes");
+			continue;
+		case K_GRANTS:
+			if (grant_backend_parse(it.value, (enum grant_backend *)field) < 0) {
+				snprintf(err, err_len, "%s line %u: grants must be ipset or nft",
+					 fname, it.line);
+				return CKQ_ERR_CONFIG;
+			}
 			continue;
 		case K_USER:
 			if (!user_name_ok(it.value, sizeof(c->user))) {

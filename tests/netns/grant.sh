@@ -11,7 +11,11 @@
 #                    (default: two levels above this script)
 #   CKQ_GRANT_CHECK  the grant_check binary to run, overriding the one in
 #                    CKQ_BUILDDIR (e.g. a hand-built /tmp/grant_check)
+#   CKQ_GRANTS       ipset (default) or nft: the backend under test; nft
+#                    loads rules/ckq.nft instead, and no ipset exists
 set -eu
+grants=${CKQ_GRANTS:-ipset}
+export CKQ_GRANTS=$grants
 
 srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 builddir=${CKQ_BUILDDIR:-$srcdir}
@@ -59,45 +63,71 @@ in_ns() {
 	ip netns exec "$ns" "$@"
 }
 in_ns ip link set lo up || bail "cannot bring up lo in $ns"
-in_ns ipset list -n >/dev/null || bail "ipset does not work in $ns"
-
-rc=0
-in_ns ipset restore -exist <"$srcdir/rules/ckq.ipset" || rc=$?
-tap "$rc" "rules/ckq.ipset loads with ipset restore -exist"
-[ "$rc" = 0 ] || bail "rules/ckq.ipset does not load"
-rc=0
-in_ns ipset restore -exist <"$srcdir/rules/ckq.ipset" || rc=$?
-tap "$rc" "rules/ckq.ipset loads a second time (-exist)"
-rc=0
-in_ns iptables-restore <"$srcdir/rules/ckq.rules" || rc=$?
-tap "$rc" "rules/ckq.rules loads with iptables-restore"
-rc=0
-in_ns ip6tables-restore <"$srcdir/rules/ckq6.rules" || rc=$?
-tap "$rc" "rules/ckq6.rules loads with ip6tables-restore"
-[ "$failed" = 0 ] || bail "the drop-in rules do not load"
-
-for cmd in iptables ip6tables; do
-	rules=$(in_ns "$cmd" -S INPUT) || bail "$cmd -S fails in $ns"
-	first=$(printf '%s\n' "$rules" | grep -m1 '^-A INPUT' || true)
+if [ "$grants" = nft ]; then
+	command -v nft >/dev/null 2>&1 || bail "nft not found"
+	. "$srcdir/tests/netns/lib_nft.sh"
 	rc=0
-	printf '%s\n' "$first" |
-		grep -q -- '--dport 8888 -j NFQUEUE --queue-num 0$' || rc=$?
-	tap "$rc" "$cmd: the first INPUT rule queues udp/8888 without bypass"
+	nft_load_ckq "$ns" || rc=$?
+	tap "$rc" "rules/ckq.nft loads with nft -f$nft_queue_note"
+	[ "$rc" = 0 ] || bail "rules/ckq.nft does not load"
 	rc=0
-	printf '%s\n' "$rules" | grep -q '^-P INPUT DROP$' || rc=$?
-	tap "$rc" "$cmd: INPUT policy is DROP"
-	set_name=ckq-tcp-22
-	[ "$cmd" = iptables ] || set_name=ckq6-tcp-22
+	in_ns nft list table inet ckq | grep -q 'tcp dport 22 ct state new ip saddr != @ckq-tcp-22 drop' || rc=$?
+	tap "$rc" "nft: tcp/22 is closed to addresses outside ckq-tcp-22"
 	rc=0
-	printf '%s\n' "$rules" |
-		grep -q -- "--dport 22 .*--match-set $set_name src -j ACCEPT$" ||
-		rc=$?
-	tap "$rc" "$cmd: tcp/22 is opened by $set_name"
-done
+	in_ns nft list tables | grep -qv '^table inet ckq$' && rc=1
+	[ -n "$nft_queue_note" ] && rc=0
+	tap "$rc" "nft: no other table was made"
+	# Decoys for grant_list_sets: a set of ours no rule uses, one named
+	# otherwise, and a ckq-named set in another table.
+	in_ns nft add set inet ckq ckq-tcp-2222 '{ type ipv4_addr; flags timeout; }' ||
+		bail "cannot create decoy set"
+	in_ns nft add set inet ckq ckqx-decoy '{ type ipv4_addr; }' || bail "cannot create decoy set"
+	in_ns nft add table inet other || bail "cannot create decoy table"
+	in_ns nft add set inet other ckq-tcp-22 '{ type ipv4_addr; }' || bail "cannot create decoy set"
+	if in_ns ipset list -n 2>/dev/null | grep -q .; then
+		bail "an ipset exists in $ns"
+	fi
+else
+	in_ns ipset list -n >/dev/null || bail "ipset does not work in $ns"
 
-# Decoys for grant_list_sets: only ckq-* and ckq6-* may be reported.
-in_ns ipset create ckqx-decoy hash:ip || bail "cannot create decoy set"
-in_ns ipset create other-decoy hash:ip || bail "cannot create decoy set"
+	rc=0
+	in_ns ipset restore -exist <"$srcdir/rules/ckq.ipset" || rc=$?
+	tap "$rc" "rules/ckq.ipset loads with ipset restore -exist"
+	[ "$rc" = 0 ] || bail "rules/ckq.ipset does not load"
+	rc=0
+	in_ns ipset restore -exist <"$srcdir/rules/ckq.ipset" || rc=$?
+	tap "$rc" "rules/ckq.ipset loads a second time (-exist)"
+	rc=0
+	in_ns iptables-restore <"$srcdir/rules/ckq.rules" || rc=$?
+	tap "$rc" "rules/ckq.rules loads with iptables-restore"
+	rc=0
+	in_ns ip6tables-restore <"$srcdir/rules/ckq6.rules" || rc=$?
+	tap "$rc" "rules/ckq6.rules loads with ip6tables-restore"
+	[ "$failed" = 0 ] || bail "the drop-in rules do not load"
+
+	for cmd in iptables ip6tables; do
+		rules=$(in_ns "$cmd" -S INPUT) || bail "$cmd -S fails in $ns"
+		first=$(printf '%s\n' "$rules" | grep -m1 '^-A INPUT' || true)
+		rc=0
+		printf '%s\n' "$first" |
+			grep -q -- '--dport 8888 -j NFQUEUE --queue-num 0$' || rc=$?
+		tap "$rc" "$cmd: the first INPUT rule queues udp/8888 without bypass"
+		rc=0
+		printf '%s\n' "$rules" | grep -q '^-P INPUT DROP$' || rc=$?
+		tap "$rc" "$cmd: INPUT policy is DROP"
+		set_name=ckq-tcp-22
+		[ "$cmd" = iptables ] || set_name=ckq6-tcp-22
+		rc=0
+		printf '%s\n' "$rules" |
+			grep -q -- "--dport 22 .*--match-set $set_name src -j ACCEPT$" ||
+			rc=$?
+		tap "$rc" "$cmd: tcp/22 is opened by $set_name"
+	done
+
+	# Decoys for grant_list_sets: only ckq-* and ckq6-* may be reported.
+	in_ns ipset create ckqx-decoy hash:ip || bail "cannot create decoy set"
+	in_ns ipset create other-decoy hash:ip || bail "cannot create decoy set"
+fi
 
 # grant_check numbers its own TAP lines; renumber them into this stream.
 rc=0
@@ -131,6 +161,28 @@ $out
 EOF
 tap "$rc" "grant_check ran to the end and passed (exit $rc)"
 
+# An independent look, through nft(8), at what the C code left behind.
+if [ "$grants" = nft ]; then
+	rc=0
+	entry=$(in_ns nft list set inet ckq ckq-tcp-22 | tr ',{}' '\n\n\n' | grep '192\.0\.2\.77 ') || rc=$?
+	entry=$(printf '%s\n' "$entry" | sed 's/^[[:space:]]*//; s/[[:space:]]*$//')
+	tap "$rc" "nft lists 192.0.2.77 left by grant_check"
+	rc=0
+	printf '%s\n' "$entry" |
+		grep -Eq '^192\.0\.2\.77 timeout 10m expires [0-9ms]+ comment "leftover"$' || rc=$?
+	tap "$rc" "with its timeout and comment: $entry"
+	rc=0
+	members=$(in_ns nft list set inet ckq ckq-tcp-22 | grep -o ' expires ' | wc -l) || rc=$?
+	[ "$members" = 1 ] || rc=1
+	tap "$rc" "no other entry left in ckq-tcp-22 (found $members)"
+	rc=0
+	members=$(in_ns nft list set inet ckq ckq6-tcp-22 | grep -o ' expires ' | wc -l) || rc=$?
+	[ "$members" = 0 ] || rc=1
+	tap "$rc" "no entry left in ckq6-tcp-22 (found $members)"
+	echo "1..$n"
+	[ "$failed" = 0 ]
+	exit
+fi
 # An independent look, through ipset(8), at what the C code left behind.
 rc=0
 entry=$(in_ns ipset list ckq-tcp-22 | grep '^192\.0\.2\.77 ') || rc=$?

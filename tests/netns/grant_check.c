@@ -8,6 +8,7 @@
  */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
@@ -277,28 +278,58 @@ static void check_bulk(struct grant *g)
 	is_int(f.members, 0, "the set is empty again");
 }
 
-static void check_sets(struct grant *g)
+static void check_sets(struct grant *g, enum grant_backend b)
 {
 	struct sets s = { 0 };
+	/* grant.sh gives the nft table one set that no rule uses. */
+	int extra = b == GRANT_NFT;
 
 	is_int(grant_list_sets(g, sets_cb, &s), 0, "grant_list_sets");
 	is_int(s.v4, 1, "lists " V4);
 	is_int(s.v6, 1, "lists " V6);
-	is_int(s.other, 0, "skips sets not named ckq-* or ckq6-*");
-	is_int(s.total, 2, "two sets in all");
+	is_int(s.other, extra, "skips sets not named ckq-* or ckq6-*");
+	is_int(s.total, 2 + extra, "every set of ours, once");
+}
+
+/* Both rules files reference each set: the iptables rule, or ckq.nft's
+ * input and forward chains. */
+static void check_info(struct grant *g, enum grant_backend b)
+{
+	uint32_t refs = 0;
+	uint8_t family = 0;
+
+	is_int(grant_set_info(g, V4, &refs, &family), 0, "grant_set_info " V4);
+	ok(refs >= 1, "%s is used by %u rule(s)", V4, refs);
+	is_int(family, CKQ_AF_INET, V4 " holds IPv4 addresses");
+	is_int(grant_set_info(g, V6, &refs, &family), 0, "grant_set_info " V6);
+	ok(refs >= 1, "%s is used by %u rule(s)", V6, refs);
+	is_int(family, CKQ_AF_INET6, V6 " holds IPv6 addresses");
+	is_int(grant_set_info(g, MISSING, &refs, &family), CKQ_ERR_NOENT,
+	       "grant_set_info on a missing set");
+	if (b == GRANT_NFT) {
+		is_int(grant_set_info(g, "ckq-tcp-2222", &refs, &family), 0,
+		       "grant_set_info on an unreferenced set");
+		is_int(refs, 0, "no rule uses it");
+	}
 }
 
 int main(void)
 {
 	struct ckq_addr left = addr("192.0.2.77");
+	const char *env = getenv("CKQ_GRANTS");
+	enum grant_backend b = GRANT_IPSET;
 	struct grant *g;
+
+	if (env && grant_backend_parse(env, &b) < 0)
+		bail_out("CKQ_GRANTS must be ipset or nft");
+	printf("# backend %s\n", grant_backend_name(b));
 
 	check_names();
 	grant_close(NULL);
 	ok(1, "grant_close(NULL) is harmless");
-	g = grant_open();
+	g = grant_open(b);
 	if (!g)
-		bail_out("grant_open failed (root and ip_set needed)");
+		bail_out("grant_open failed (root and ip_set or nf_tables needed)");
 	ok(g != NULL, "grant_open");
 
 	check_v4(g);
@@ -306,7 +337,8 @@ int main(void)
 	check_missing(g);
 	check_args(g);
 	check_bulk(g);
-	check_sets(g);
+	check_sets(g, b);
+	check_info(g, b);
 
 	is_int(grant_add(g, V4, &left, 600, "leftover"), 0,
 	       "leave 192.0.2.77 behind for grant.sh");

@@ -33,10 +33,15 @@ service6_start
 start_ckqd
 
 # --- the IPv6 ruleset, and closed before a knock ---
-check "ckq6.rules: INPUT drops by default" \
-	sh -c "ip netns exec $NS_SV ip6tables -S INPUT | grep -qx -- '-P INPUT DROP'"
-check "ckq6.rules: the first rule of INPUT hands udp/$KNOCK_PORT to queue 0" \
-	sh -c "ip netns exec $NS_SV ip6tables -S INPUT | grep -m1 '^-A' | grep -q 'NFQUEUE --queue-num 0'"
+if [ "$GRANTS" = ipset ]; then
+	check "ckq6.rules: INPUT drops by default" \
+		sh -c "ip netns exec $NS_SV ip6tables -S INPUT | grep -qx -- '-P INPUT DROP'"
+	check "ckq6.rules: the first rule of INPUT hands udp/$KNOCK_PORT to queue 0" \
+		sh -c "ip netns exec $NS_SV ip6tables -S INPUT | grep -m1 '^-A' | grep -q 'NFQUEUE --queue-num 0'"
+else
+	check "ckq.nft: tcp/22 over IPv6 is closed outside ckq6-tcp-22" \
+		sh -c "ip netns exec $NS_SV nft list chain inet ckq input | grep -q 'ip6 saddr != @ckq6-tcp-22 drop'"
+fi
 check "the client cannot connect to [server]:22 before a knock" cannot_connect6 "$NS_CL"
 check "the other host cannot either" cannot_connect6 "$NS_OT"
 check "nor can the client over IPv4" cannot_connect "$NS_CL"

@@ -40,6 +40,14 @@ NS_SW=ckq-sw-$$
 KNOCK_PORT=8888
 SERVICE_PORT=22
 SET=ckq-tcp-22
+# The grant backend under test: ipset (rules/ckq.ipset, ckq.rules) or nft
+# (rules/ckq.nft beside a distribution-like table inet filter, no ipset).
+. "$srcdir/tests/netns/lib_nft.sh"
+GRANTS=${CKQ_GRANTS:-ipset}
+case $GRANTS in
+ipset | nft) ;;
+*) echo "Bail out! CKQ_GRANTS must be ipset or nft"; exit 1 ;;
+esac
 SRV_NAME=srv	# the name the clients store the server under
 
 CKQD_WRAPPER=${CKQD_WRAPPER:-}
@@ -155,7 +163,9 @@ in_ot() { ip netns exec "$NS_OT" "$@"; }
 require() {
 	local tool
 	[ "$(id -u)" = 0 ] || bail "must run as root (network namespaces, iptables, ipset)"
-	for tool in ip iptables iptables-restore ipset oathtool tcpdump faketime python3 nc timeout "$@"; do
+	local fw="iptables iptables-restore ipset"
+	[ "$GRANTS" = ipset ] || fw="nft iptables"
+	for tool in ip $fw oathtool tcpdump faketime python3 nc timeout "$@"; do
 		command -v "$tool" >/dev/null 2>&1 || bail "$tool not found"
 	done
 	for tool in "$CKQD" "$CKQ" "$CKQ_ADMIN"; do
@@ -165,7 +175,8 @@ require() {
 		tool=${CKQD_WRAPPER%% *}
 		command -v "$tool" >/dev/null 2>&1 || bail "CKQD_WRAPPER: $tool not found"
 	fi
-	for tool in "$srcdir/rules/ckq.rules" "$srcdir/rules/ckq.ipset" "$UDP_TOOL" "$TCP_TOOL"; do
+	for tool in "$srcdir/rules/ckq.rules" "$srcdir/rules/ckq.ipset" "$srcdir/rules/ckq.nft" \
+		"$UDP_TOOL" "$TCP_TOOL"; do
 		[ -r "$tool" ] || bail "$tool missing"
 	done
 }
@@ -270,10 +281,61 @@ netns_bridge() {
 	done
 }
 
-# The ruleset and ipsets of rules/, unmodified, in the server's namespace.
+# The ruleset and ipsets of rules/, unmodified, in the server's namespace;
+# with grants = nft, a distribution's own filter (what ckq.rules does for
+# the ipset layout: drop what is not asked for, accept tcp/22) and
+# rules/ckq.nft guarding tcp/22 beside it.
 netns_rules() {
+	if [ "$GRANTS" = nft ]; then
+		in_sv nft -f "$srcdir/tests/netns/distro-filter.nft" || bail "the distribution filter does not load"
+		nft_load_ckq "$NS_SV" || bail "rules/ckq.nft does not load"
+		[ -z "$nft_queue_note" ] || diag "${nft_queue_note# }"
+		return
+	fi
 	in_sv ipset restore -exist <"$srcdir/rules/ckq.ipset" || bail "rules/ckq.ipset does not load"
 	in_sv iptables-restore <"$srcdir/rules/ckq.rules" || bail "rules/ckq.rules does not load"
+}
+
+# knock_accept_on / knock_accept_off: a rule letting the knock port reach a
+# socket instead of ckqd's queue, and its removal. With grants = nft the
+# distribution's filter must accept it too (it never sees knocks else).
+knock_accept_on() {
+	if [ "$GRANTS" = nft ]; then
+		in_sv nft insert rule inet filter input udp dport "$KNOCK_PORT" accept comment '"knock-accept"' ||
+			return 1
+	fi
+	if [ "$GRANTS" = nft ] && [ -z "$nft_queue_note" ]; then
+		in_sv nft insert rule inet ckq input udp dport "$KNOCK_PORT" accept comment '"knock-accept"'
+	elif [ "$GRANTS" = nft ]; then
+		in_sv iptables -t mangle -I INPUT 1 -p udp --dport "$KNOCK_PORT" -j ACCEPT
+	else
+		in_sv iptables -I INPUT 1 -p udp --dport "$KNOCK_PORT" -j ACCEPT
+	fi
+}
+knock_accept_off() {
+	local h
+	if [ "$GRANTS" = nft ]; then
+		h=$(in_sv nft -a list chain inet filter input | sed -n 's/.*"knock-accept" # handle \([0-9]*\)$/\1/p')
+		[ -n "$h" ] && in_sv nft delete rule inet filter input handle "$h"
+	fi
+	if [ "$GRANTS" = nft ] && [ -z "$nft_queue_note" ]; then
+		h=$(in_sv nft -a list chain inet ckq input | sed -n 's/.*"knock-accept" # handle \([0-9]*\)$/\1/p')
+		[ -n "$h" ] && in_sv nft delete rule inet ckq input handle "$h"
+	elif [ "$GRANTS" = nft ]; then
+		in_sv iptables -t mangle -D INPUT -p udp --dport "$KNOCK_PORT" -j ACCEPT
+	else
+		in_sv iptables -D INPUT -p udp --dport "$KNOCK_PORT" -j ACCEPT
+	fi
+}
+# knock_queued_first: the first rule that sees the knock port queues it.
+knock_queued_first() {
+	if [ "$GRANTS" = nft ] && [ -z "$nft_queue_note" ]; then
+		in_sv nft list chain inet ckq input | grep -m1 'dport' | grep -q "udp dport $KNOCK_PORT queue"
+	elif [ "$GRANTS" = nft ]; then
+		in_sv iptables -t mangle -S INPUT | grep -m1 '^-A' | grep -q NFQUEUE
+	else
+		in_sv iptables -S INPUT | grep -m1 '^-A' | grep -q NFQUEUE
+	fi
 }
 
 # The server, client and other hosts, each with eth0 on a bridge in the
@@ -315,6 +377,7 @@ server_init() {
 	if [ -n "$CKQD_WRAPPER" ]; then
 		echo "seccomp = no" >>"$ETC/ckqd.conf"
 	fi
+	echo "grants = $GRANTS" >>"$ETC/ckqd.conf"
 }
 
 # start_ckqd [ckqd options]: ckqd -f in the server namespace (after
@@ -512,9 +575,29 @@ service_line() {
 }
 
 # ipset_entry ADDR [SET]: ADDR's line in SET (default the grant set $SET),
-# exit 1 when absent.
+# exit 1 when absent. With grants = nft, read from nft(8) and written as
+# ipset(8) writes it: "ADDR timeout SECONDS_LEFT comment "USER"".
 ipset_entry() {
+	if [ "$GRANTS" = nft ]; then
+		in_sv nft -j list set inet ckq "${2:-$SET}" | python3 -c '
+import json, sys
+for o in json.load(sys.stdin)["nftables"]:
+    for e in o.get("set", {}).get("elem", []):
+        e = e.get("elem", e) if isinstance(e, dict) else {"val": e}
+        line = "%s timeout %d" % (e["val"], e.get("expires", 0))
+        if "comment" in e:
+            line += " comment \"%s\"" % e["comment"]
+        print(line)
+' | grep -E "^$1( |$)"
+		return
+	fi
 	in_sv ipset list "${2:-$SET}" | grep -E "^$1( |$)"
+}
+
+# grant_set_empty [SET]: SET (default $SET) holds no address.
+grant_set_empty() {
+	ipset_entry '[0-9a-f.:]+' "$@" >/dev/null && return 1
+	return 0
 }
 
 in_set() {

@@ -49,6 +49,15 @@ static void test_conf(void)
 	is_int(parse("default_grant = 2h\nmax_grant = 1h\n", &c, err), CKQ_ERR_CONFIG,
 	       "default above max refused");
 	is_int(parse("queue = 99999999999999999999\n", &c, err), CKQ_ERR_CONFIG, "overflow refused");
+	is_int(parse("", &c, err), 0, "defaults again");
+	is_int(c.grants, GRANT_IPSET, "grants default to ipset");
+	is_int(parse("grants = nft\n", &c, err), 0, "grants = nft");
+	is_int(c.grants, GRANT_NFT, "... selects the nftables sets");
+	is_int(parse("grants = nft\ngrants = ipset\n", &c, err), 0, "grants = ipset");
+	is_int(c.grants, GRANT_IPSET, "... the last line wins");
+	is_int(parse("grants = iptables\n", &c, err), CKQ_ERR_CONFIG, "grants = iptables refused");
+	ok(!strcmp(err, "ckqd.conf line 1: grants must be ipset or nft"), "saying what it takes: %s", err);
+	is_int(parse("grants = NFT\n", &c, err), CKQ_ERR_CONFIG, "grants is case-sensitive");
 	{
 		char nul[] = "queue = 1\0 = 2\n";
 		conf_defaults(&c);
