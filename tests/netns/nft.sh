@@ -152,4 +152,42 @@ check "nft delete table inet ckq leaves table inet filter unchanged" \
 	cmp -s "$TMP/filter.before" "$TMP/filter.deleted"
 check "and ssh from the LAN works without a knock again" reach "$NS_CL" "$SV_IP" 22
 
+# --- ckq-firewall with layout = nft (what ckq-firewall.service runs at boot) ---
+FW=$srcdir/contrib/ckq-firewall
+mkdir -p "$TMP/rules"
+if [ -n "$nft_queue_note" ]; then
+	# This kernel cannot queue from nftables: ckq-firewall must say so, and
+	# the rest runs on ckq.nft without its queue line, as rules/README says.
+	cp "$srcdir/rules/ckq.nft" "$TMP/rules/ckq.nft"
+	printf 'layout = nft\nrules = %s\n' "$TMP/rules" >"$TMP/firewall"
+	run in_sv env CKQ_FIREWALL_CONF="$TMP/firewall" sh "$FW"
+	is "$RUN_RC" 1 "ckq-firewall fails on a kernel without nft queue$nft_queue_note"
+	check "... saying it needs nft_queue" grep -q 'it needs nft_queue, CONFIG_NFT_QUEUE' "$RUN_ERR"
+	check "... and loads no table" sh -c "! ip netns exec $NS_SV nft list table inet ckq >/dev/null 2>&1"
+	sed '/^[[:space:]]*udp dport [0-9]* queue num 0$/d' "$srcdir/rules/ckq.nft" >"$TMP/rules/ckq.nft"
+else
+	cp "$srcdir/rules/ckq.nft" "$TMP/rules/ckq.nft"
+fi
+printf '# at boot\nlayout = nft\nrules = %s\n' "$TMP/rules" >"$TMP/firewall"
+run in_sv env CKQ_FIREWALL_CONF="$TMP/firewall" sh "$FW"
+is "$RUN_RC" 0 "ckq-firewall loads layout nft"
+[ "$RUN_RC" = 0 ] || run_diag
+check "... table inet ckq with its set" in_sv nft list set inet ckq ckq-tcp-22
+check_fails "... which needs a knock for ssh from the LAN" reach "$NS_CL" "$SV_IP" 22
+in_sv nft list table inet ckq >"$TMP/ckq.first"
+in_sv nft add element inet ckq ckq-tcp-22 "{ $CL_IP timeout 60s }"
+run in_sv env CKQ_FIREWALL_CONF="$TMP/firewall" sh "$FW"
+is "$RUN_RC" 0 "loading again exits 0"
+check "... says it kept the table" grep -q 'already there: kept, with its grants' "$RUN_OUT"
+check "... keeps the grant" reach "$NS_CL" "$SV_IP" 22
+is "$(in_sv nft list table inet ckq | grep -c 'drop$')" \
+	"$(grep -c 'drop$' "$TMP/ckq.first")" "... and adds no rule"
+run in_sv env CKQ_FIREWALL_CONF="$TMP/firewall" sh "$FW" files
+check "ckq-firewall files names ckq.nft" grep -Fqx "$TMP/rules/ckq.nft" "$RUN_OUT"
+run in_sv env CKQ_FIREWALL_CONF="$TMP/firewall" sh "$FW" unload
+is "$RUN_RC" 0 "ckq-firewall unload exits 0"
+check "... table inet ckq is gone" sh -c "! ip netns exec $NS_SV nft list table inet ckq >/dev/null 2>&1"
+in_sv nft list table inet filter >"$TMP/filter.fw"
+check "... and table inet filter is as before" cmp -s "$TMP/filter.before" "$TMP/filter.fw"
+
 done_testing
