@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* One type for IPv4 and IPv6 so every layer is ready for both families. */
 struct ckq_addr {
@@ -26,6 +27,11 @@ int addr_parse(const char *s, struct ckq_addr *out);
 const char *addr_str(const struct ckq_addr *a, char *out, size_t out_size);
 bool addr_equal(const struct ckq_addr *x, const struct ckq_addr *y);
 size_t addr_len(const struct ckq_addr *a); /* 4 or 16, 0 if invalid */
+/* Fills ss with a and port; returns its length, 0 when a has no family. */
+socklen_t addr_to_sockaddr(const struct ckq_addr *a, uint16_t port,
+			   struct sockaddr_storage *ss);
+/* The inverse, for getsockname(): 0, or CKQ_ERR_FORMAT for another family. */
+int addr_from_sockaddr(const struct sockaddr_storage *ss, struct ckq_addr *out);
 
 struct cidr {
 	struct ckq_addr net;

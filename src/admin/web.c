@@ -605,20 +605,10 @@ int web_main(int argc, char *argv[])
 		file_trust_uid(uid);
 		file_trust_gid(gid);
 	}
-	memset(&ss, 0, sizeof(ss));
+	addr_to_sockaddr(&addr, port, &ss);
 	if (addr.family == CKQ_AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		memcpy(&sin->sin_addr, addr.a, 4);
 		snprintf(web.base, sizeof(web.base), "http://%s:%u", a, port);
 	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		memcpy(&sin6->sin6_addr, addr.a, 16);
 		snprintf(web.base, sizeof(web.base), "http://[%s]:%u", a, port);
 		flags |= MHD_USE_IPv6;
 	}

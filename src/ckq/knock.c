@@ -830,38 +830,16 @@ static int knock_prepare(struct knock *k, const struct knock_opts *o)
 	addr_parse(k->address, &k->server_addr);
 
 	/* A connected socket: the kernel passes us only the server's datagrams. */
-	memset(&ss, 0, sizeof(ss));
-	if (k->server_addr.family == CKQ_AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)k->knock_port);
-		memcpy(&sin->sin_addr, k->server_addr.a, 4);
-		sl = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)k->knock_port);
-		memcpy(&sin6->sin6_addr, k->server_addr.a, 16);
-		sl = sizeof(*sin6);
-	}
+	sl = addr_to_sockaddr(&k->server_addr, (uint16_t)k->knock_port, &ss);
 	k->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (k->fd < 0 || connect(k->fd, (struct sockaddr *)&ss, sl) < 0) {
 		fprintf(stderr, "ckq %s: cannot reach %s: %s\n", k->cmd, k->address, strerror(errno));
 		return EXIT_INPUT;
 	}
 	sl = sizeof(ss);
-	if (getsockname(k->fd, (struct sockaddr *)&ss, &sl) < 0)
+	if (getsockname(k->fd, (struct sockaddr *)&ss, &sl) < 0 ||
+	    addr_from_sockaddr(&ss, &k->req.addr) < 0)
 		return EXIT_INPUT;
-	memset(&k->req.addr, 0, sizeof(k->req.addr));
-	if (ss.ss_family == AF_INET) {
-		k->req.addr.family = CKQ_AF_INET;
-		memcpy(k->req.addr.a, &((struct sockaddr_in *)&ss)->sin_addr, 4);
-	} else {
-		k->req.addr.family = CKQ_AF_INET6;
-		memcpy(k->req.addr.a, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
-	}
 	if (o->source_ip) {
 		struct ckq_addr want;
 

@@ -23,22 +23,7 @@ static int proxy_connect(const struct ckq_addr *a, uint16_t port)
 	socklen_t sl, el = sizeof(int);
 	int fd, err = 0, r;
 
-	memset(&ss, 0, sizeof(ss));
-	if (a->family == CKQ_AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		memcpy(&sin->sin_addr, a->a, 4);
-		sl = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		memcpy(&sin6->sin6_addr, a->a, 16);
-		sl = sizeof(*sin6);
-	}
+	sl = addr_to_sockaddr(a, port, &ss);
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;

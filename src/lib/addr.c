@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,6 +40,45 @@ bool addr_equal(const struct ckq_addr *x, const struct ckq_addr *y)
 {
 	return x->family == y->family && addr_len(x) &&
 	       !memcmp(x->a, y->a, addr_len(x));
+}
+
+socklen_t addr_to_sockaddr(const struct ckq_addr *a, uint16_t port,
+			   struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == CKQ_AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		memcpy(&sin->sin_addr, a->a, 4);
+		return sizeof(*sin);
+	}
+	if (a->family == CKQ_AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		memcpy(&sin6->sin6_addr, a->a, 16);
+		return sizeof(*sin6);
+	}
+	return 0;
+}
+
+int addr_from_sockaddr(const struct sockaddr_storage *ss, struct ckq_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (ss->ss_family == AF_INET) {
+		out->family = CKQ_AF_INET;
+		memcpy(out->a, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+		return 0;
+	}
+	if (ss->ss_family == AF_INET6) {
+		out->family = CKQ_AF_INET6;
+		memcpy(out->a, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+		return 0;
+	}
+	return CKQ_ERR_FORMAT;
 }
 
 const char *proto_name(uint8_t proto)

@@ -234,35 +234,30 @@ int pkt_raw_send(int fd, const uint8_t *pkt, size_t len)
 {
 	struct cur c = cur_init(pkt, len);
 	uint8_t version = cur_u8(&c) >> 4;
-	struct sockaddr_in sin;
-	struct sockaddr_in6 sin6;
-	const struct sockaddr *sa;
+	struct sockaddr_storage ss;
+	struct ckq_addr dst;
 	socklen_t salen;
 	ssize_t n = -1;
 	int tries;
 
-	memset(&sin, 0, sizeof(sin));
-	memset(&sin6, 0, sizeof(sin6));
+	memset(&dst, 0, sizeof(dst));
 	if (version == 4) {
 		cur_take(&c, 15);
-		cur_copy(&c, &sin.sin_addr, 4);
-		sin.sin_family = AF_INET;
-		sa = (const struct sockaddr *)&sin;
-		salen = sizeof(sin);
+		cur_copy(&c, dst.a, 4);
+		dst.family = CKQ_AF_INET;
 	} else if (version == 6) {
 		cur_take(&c, 23);
-		cur_copy(&c, &sin6.sin6_addr, 16);
-		sin6.sin6_family = AF_INET6;
-		sa = (const struct sockaddr *)&sin6;
-		salen = sizeof(sin6);
+		cur_copy(&c, dst.a, 16);
+		dst.family = CKQ_AF_INET6;
 	} else {
 		return CKQ_ERR_FORMAT;
 	}
 	if (c.err)
 		return CKQ_ERR_FORMAT;
+	salen = addr_to_sockaddr(&dst, 0, &ss);
 
 	for (tries = 0; tries < 3; tries++) {
-		n = sendto(fd, pkt, len, MSG_DONTWAIT, sa, salen);
+		n = sendto(fd, pkt, len, MSG_DONTWAIT, (const struct sockaddr *)&ss, salen);
 		if (n >= 0 || errno != EINTR)
 			break;
 	}

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -366,6 +368,34 @@ static void test_raw_args(void)
 	   errno == EBADF, "raw send: socket errors reported as I/O");
 }
 
+/* addr_to_sockaddr is what pkt_raw_send, ckq and the web page connect or listen with. */
+static void test_sockaddr(void)
+{
+	struct sockaddr_storage ss;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&ss;
+	struct ckq_addr a, back;
+	struct in6_addr want6;
+	socklen_t sl;
+
+	addr_parse("198.51.100.7", &a);
+	sl = addr_to_sockaddr(&a, 8888, &ss);
+	ok(sl == sizeof(*sin) && sin->sin_family == AF_INET && ntohs(sin->sin_port) == 8888 &&
+	   ntohl(sin->sin_addr.s_addr) == 0xc6336407, "sockaddr: IPv4 address and port");
+	ok(addr_from_sockaddr(&ss, &back) == 0 && addr_equal(&a, &back), "sockaddr: IPv4 back");
+	addr_parse("2001:db8:0:1::7", &a);
+	inet_pton(AF_INET6, "2001:db8:0:1::7", &want6);
+	sl = addr_to_sockaddr(&a, 40000, &ss);
+	ok(sl == sizeof(*sin6) && sin6->sin6_family == AF_INET6 &&
+	   ntohs(sin6->sin6_port) == 40000 && !memcmp(&sin6->sin6_addr, &want6, 16) &&
+	   sin6->sin6_flowinfo == 0 && sin6->sin6_scope_id == 0, "sockaddr: IPv6 address and port");
+	ok(addr_from_sockaddr(&ss, &back) == 0 && addr_equal(&a, &back), "sockaddr: IPv6 back");
+	memset(&a, 0, sizeof(a));
+	is_int((int)addr_to_sockaddr(&a, 1, &ss), 0, "sockaddr: no family, no address");
+	ss.ss_family = AF_UNIX;
+	is_int(addr_from_sockaddr(&ss, &back), CKQ_ERR_FORMAT, "sockaddr: another family refused");
+}
+
 int main(void)
 {
 	static const size_t lens[] = { 0, 1, 2, 9, 255, 1472, 4001 };
@@ -382,5 +412,6 @@ int main(void)
 	test_ipv4_options();
 	test_build_errors();
 	test_raw_args();
+	test_sockaddr();
 	return done_testing();
 }
