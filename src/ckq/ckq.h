@@ -2,6 +2,7 @@
 #ifndef CKQ_CLIENT_H
 #define CKQ_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,10 +24,11 @@ int proxy_main(int argc, char *argv[]);
 
 /*
  * ckq proxy's knock: the options of 'ckq open', the status line on stderr,
- * the code never read from stdin. Returns -1 once tcp/PORT is granted, with
- * the address and port to connect to; otherwise the exit code.
+ * the code never read from stdin. Returns the exit code; *granted once
+ * tcp/PORT is open, with the address and port to connect to.
  */
-int proxy_knock(int argc, char *argv[], struct ckq_addr *server, uint16_t *port);
+int proxy_knock(int argc, char *argv[], struct ckq_addr *server, uint16_t *port,
+		bool *granted);
 
 /* The client's directory: -d, $CKQ_DIR, or $XDG_CONFIG_HOME/ckq, ~/.config/ckq. */
 const char *client_dir(const char *opt);

@@ -25,12 +25,16 @@
 #include "conf.h"
 #include "util.h"
 
-/* knock_once and the code sources return it when a signal ended --keep. */
-#define KNOCK_INTR (-1)
-/* What knock_parse returns when the command goes on. */
-#define KNOCK_GO (-2)
-/* No code came before the deadline: the grant it was for has ended. */
-#define KNOCK_LATE (-3)
+/*
+ * How a wait for a code or for the time to renew ended. A type of its own:
+ * the exit codes are ints, and none of these is ever taken for one.
+ */
+enum knock_wait {
+	KNOCK_OK,
+	KNOCK_FAILED,	/* a local problem, already said: EXIT_INPUT */
+	KNOCK_INTR,	/* a signal ended --keep */
+	KNOCK_LATE,	/* no code before the deadline: its grant has ended */
+};
 #define OTP_COMMAND_MS 60000
 /* A failed renewal is tried again this soon, with a new code. */
 #define RENEW_RETRY_MS 2000
@@ -294,21 +298,21 @@ static void trim_line(char *buf)
  * Asks on the terminal, or on stdin and stderr when there is none (but in
  * proxy mode, where stdin carries the connection). deadline: 0 or mono_ms.
  */
-static int read_otp(const struct knock *k, const char *why, bool bell, uint64_t deadline,
-		    char *buf, size_t size)
+static enum knock_wait read_otp(const struct knock *k, const char *why, bool bell,
+				uint64_t deadline, char *buf, size_t size)
 {
 	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	int in = fd >= 0 ? fd : STDIN_FILENO, out = fd >= 0 ? fd : STDERR_FILENO;
 	struct termios t;
 	bool tty, quiet = false;
 	size_t n = 0;
-	int ret = 0;
+	enum knock_wait ret = KNOCK_OK;
 
 	buf[0] = '\0';
 	if (fd < 0 && k->proxy) {
 		fprintf(stderr, "ckq %s: no terminal to ask the one-time code on: "
 				"give --otp CODE or --otp-command CMD\n", k->cmd);
-		return EXIT_INPUT;
+		return KNOCK_FAILED;
 	}
 	dprintf(out, "%sOne-time code for %s@%s%s: ", bell ? "\a" : "", k->user,
 		k->server_name, why);
@@ -375,11 +379,13 @@ static void reap(pid_t pid, uint64_t deadline, int *status)
 }
 
 /* The first line that --otp-command prints, within OTP_COMMAND_MS. */
-static int run_otp_command(const struct knock *k, uint64_t until, char *buf, size_t size)
+static enum knock_wait run_otp_command(const struct knock *k, uint64_t until, char *buf,
+				       size_t size)
 {
 	uint64_t deadline = mono_ms() + OTP_COMMAND_MS;
 	bool got_line = false, stop = false, late = until && until < deadline;
-	int p[2], status = 0, ret = EXIT_INPUT;
+	enum knock_wait ret = KNOCK_FAILED;
+	int p[2], status = 0;
 	size_t n = 0;
 	pid_t pid;
 
@@ -389,7 +395,7 @@ static int run_otp_command(const struct knock *k, uint64_t until, char *buf, siz
 	fflush(NULL);
 	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
 		fprintf(stderr, "ckq %s: cannot run --otp-command: %s\n", k->cmd, strerror(errno));
-		return EXIT_INPUT;
+		return KNOCK_FAILED;
 	}
 	if (pid == 0) {
 		int null = k->proxy ? open("/dev/null", O_RDONLY | O_CLOEXEC) : -1;
@@ -430,7 +436,7 @@ static int run_otp_command(const struct knock *k, uint64_t until, char *buf, siz
 			continue;
 		if (r <= 0) {
 			stop = true;
-			ret = 0;
+			ret = KNOCK_OK;
 		}
 		for (i = 0; i < r && !got_line; i++) {
 			if (chunk[i] == '\n')
@@ -442,17 +448,17 @@ static int run_otp_command(const struct knock *k, uint64_t until, char *buf, siz
 	}
 	buf[n] = '\0';
 	close(p[0]);
-	if (ret != 0)
+	if (ret != KNOCK_OK)
 		kill(pid, SIGTERM);
 	reap(pid, mono_ms() + 1000, &status);
-	if (ret == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+	if (ret == KNOCK_OK && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
 		if (WIFEXITED(status))
 			fprintf(stderr, "ckq %s: --otp-command exited with status %d\n",
 				k->cmd, WEXITSTATUS(status));
 		else
 			fprintf(stderr, "ckq %s: --otp-command was killed by signal %d\n",
 				k->cmd, WTERMSIG(status));
-		ret = EXIT_INPUT;
+		ret = KNOCK_FAILED;
 	}
 	trim_line(buf);
 	return ret;
@@ -460,26 +466,25 @@ static int run_otp_command(const struct knock *k, uint64_t until, char *buf, siz
 
 /*
  * The code for one knock, from --otp-command or asked; `why` ends the
- * prompt. Returns 0, EXIT_INPUT, KNOCK_INTR, or KNOCK_LATE when the
- * deadline (mono_ms, 0 for none) passed first.
+ * prompt. KNOCK_LATE when the deadline (mono_ms, 0 for none) passed first.
  */
-static int get_otp(const struct knock *k, const char *why, bool bell, uint64_t deadline,
-		   uint32_t *otp)
+static enum knock_wait get_otp(const struct knock *k, const char *why, bool bell,
+			       uint64_t deadline, uint32_t *otp)
 {
+	enum knock_wait ret;
 	char buf[64];
-	int ret;
 
 	if (k->otp_command)
 		ret = run_otp_command(k, deadline, buf, sizeof(buf));
 	else
 		ret = read_otp(k, why, bell, deadline, buf, sizeof(buf));
-	if (ret == 0 && !otp_valid(buf)) {
+	if (ret == KNOCK_OK && !otp_valid(buf)) {
 		fprintf(stderr, k->otp_command ?
 			"ckq %s: --otp-command did not print a code of 6 to 8 digits\n" :
 			"ckq %s: the one-time code must be 6 to 8 digits\n", k->cmd);
-		ret = EXIT_INPUT;
+		ret = KNOCK_FAILED;
 	}
-	if (ret == 0)
+	if (ret == KNOCK_OK)
 		*otp = (uint32_t)strtoul(buf, NULL, 10);
 	wipe(buf, sizeof(buf));
 	return ret;
@@ -627,7 +632,7 @@ static int no_answer(struct knock *k, bool challenged)
 /*
  * One knock, with a fresh session key, nonce and timestamp: what can be
  * called again and again once knock_prepare has loaded the keys. Returns
- * an exit code, or KNOCK_INTR.
+ * an exit code: EXIT_REFUSED when a signal ended it (interrupted() says so).
  */
 static int knock_once(struct knock *k, uint8_t request, uint32_t otp, struct ckq_result *res)
 {
@@ -652,7 +657,7 @@ static int knock_once(struct knock *k, uint8_t request, uint32_t otp, struct ckq
 	ca.core = len;
 	r = exchange(k, msg, &len, take_challenge, &ca);
 	if (r) {
-		ret = r > 0 ? KNOCK_INTR : no_answer(k, false);
+		ret = r > 0 ? EXIT_REFUSED : no_answer(k, false);
 		goto out;
 	}
 	k->unauthentic = 0;
@@ -662,7 +667,7 @@ static int knock_once(struct knock *k, uint8_t request, uint32_t otp, struct ckq
 	}
 	r = exchange(k, msg, &len, take_result, &ra);
 	if (r) {
-		ret = r > 0 ? KNOCK_INTR : no_answer(k, true);
+		ret = r > 0 ? EXIT_REFUSED : no_answer(k, true);
 		goto out;
 	}
 	/* In NAT mode the server says which address it saw, and granted. */
@@ -696,9 +701,15 @@ static void print_result(const struct knock *k, const char *verb, const struct c
 	fflush(k->status);
 }
 
-/* Returns KNOCK_GO, or the exit code when there is nothing more to do. */
-static int knock_parse(int argc, char *argv[], const char *cmd, struct knock *k,
-		       struct knock_opts *o)
+static bool stop(int *exit_code, int code)
+{
+	*exit_code = code;
+	return false;
+}
+
+/* Whether the command goes on; if not, *exit_code is what it exits with. */
+static bool knock_parse(int argc, char *argv[], const char *cmd, struct knock *k,
+			struct knock_opts *o, int *exit_code)
 {
 	static const struct option opts[] = {
 		{ "user", required_argument, NULL, 'u' },
@@ -732,7 +743,7 @@ static int knock_parse(int argc, char *argv[], const char *cmd, struct knock *k,
 		case 'u':
 			if (!user_name_valid(optarg, strlen(optarg))) {
 				fprintf(stderr, "ckq %s: '%s' is not a valid user name\n", cmd, optarg);
-				return EXIT_INPUT;
+				return stop(exit_code, EXIT_INPUT);
 			}
 			snprintf(k->user, sizeof(k->user), "%s", optarg);
 			break;
@@ -743,18 +754,18 @@ static int knock_parse(int argc, char *argv[], const char *cmd, struct knock *k,
 		case 't':
 			if (!strcmp(cmd, "close")) {
 				fprintf(stderr, "ckq close: --duration applies to open, not close\n");
-				return EXIT_INPUT;
+				return stop(exit_code, EXIT_INPUT);
 			}
 			if (parse_duration(optarg, &k->req.duration) < 0 || !k->req.duration) {
 				fprintf(stderr, "ckq %s: --duration '%s' is not a duration like 300, 90s, 15m, 2h\n",
 					cmd, optarg);
-				return EXIT_INPUT;
+				return stop(exit_code, EXIT_INPUT);
 			}
 			break;
 		case 'p':
 			if (parse_u32(optarg, 65535, &k->knock_port) < 0 || !k->knock_port) {
 				fprintf(stderr, "ckq %s: --knock-port '%s' is not a port\n", cmd, optarg);
-				return EXIT_INPUT;
+				return stop(exit_code, EXIT_INPUT);
 			}
 			o->port_opt = optarg;
 			break;
@@ -762,43 +773,43 @@ static int knock_parse(int argc, char *argv[], const char *cmd, struct knock *k,
 		case 'a':
 			if (parse_u32(optarg, 100, &k->attempts) < 0 || !k->attempts) {
 				fprintf(stderr, "ckq %s: --attempts takes 1 to 100\n", cmd);
-				return EXIT_INPUT;
+				return stop(exit_code, EXIT_INPUT);
 			}
 			break;
 		case 'w':
 			if (parse_u32(optarg, 60000, &k->timeout_ms) < 0 || k->timeout_ms < 10) {
 				fprintf(stderr, "ckq %s: --timeout takes 10 to 60000 ms\n", cmd);
-				return EXIT_INPUT;
+				return stop(exit_code, EXIT_INPUT);
 			}
 			break;
 		case 's': o->source_ip = optarg; break;
 		case 'n': k->nat = true; break;
 		case 'd': o->dir = optarg; break;
-		case 'h': knock_usage(stdout, cmd); return 0;
-		default: knock_usage(stderr, cmd); return EXIT_INPUT;
+		case 'h': knock_usage(stdout, cmd); return stop(exit_code, 0);
+		default: knock_usage(stderr, cmd); return stop(exit_code, EXIT_INPUT);
 		}
 	}
 	if (optind + 2 != argc) {
 		knock_usage(stderr, cmd);
-		return EXIT_INPUT;
+		return stop(exit_code, EXIT_INPUT);
 	}
 	k->server_name = argv[optind];
 	if (portspec_parse(argv[optind + 1], &k->req.proto, &k->req.port) < 0) {
 		fprintf(stderr, "ckq %s: '%s' is not a port like 22, tcp/22 or udp/53\n",
 			cmd, argv[optind + 1]);
-		return EXIT_INPUT;
+		return stop(exit_code, EXIT_INPUT);
 	}
 	if (o->otp && !otp_valid(o->otp)) {
 		fprintf(stderr, "ckq %s: --otp must be the 6 to 8 digits of your authenticator\n", cmd);
-		return EXIT_INPUT;
+		return stop(exit_code, EXIT_INPUT);
 	}
 	if ((o->keep || o->close_on_exit) && strcmp(cmd, "open")) {
 		fprintf(stderr, "ckq %s: --keep and --close-on-exit are options of ckq open\n", cmd);
-		return EXIT_INPUT;
+		return stop(exit_code, EXIT_INPUT);
 	}
 	if (o->close_on_exit && !o->keep) {
 		fprintf(stderr, "ckq %s: --close-on-exit goes with --keep\n", cmd);
-		return EXIT_INPUT;
+		return stop(exit_code, EXIT_INPUT);
 	}
 	if (o->keep && !k->otp_command) {
 		int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -806,11 +817,11 @@ static int knock_parse(int argc, char *argv[], const char *cmd, struct knock *k,
 		if (fd < 0) {
 			fprintf(stderr, "ckq %s: --keep needs a new code for each renewal: give "
 					"--otp-command CMD, or run it on a terminal\n", cmd);
-			return EXIT_INPUT;
+			return stop(exit_code, EXIT_INPUT);
 		}
 		close(fd);
 	}
-	return KNOCK_GO;
+	return true;
 }
 
 /* Loads the keys and connects the socket: what every knock reuses. */
@@ -864,12 +875,10 @@ static int knock_prepare(struct knock *k, const struct knock_opts *o)
 static int knock_first(struct knock *k, const struct knock_opts *o, uint8_t request,
 		       uint32_t *otp, struct ckq_result *res)
 {
-	int ret;
-
 	if (o->otp)
 		*otp = (uint32_t)strtoul(o->otp, NULL, 10);
-	else if ((ret = get_otp(k, "", false, 0, otp)) != 0)
-		return ret;
+	else if (get_otp(k, "", false, 0, otp) != KNOCK_OK)
+		return EXIT_INPUT;	/* without --keep, no signal ends the wait */
 	return knock_once(k, request, *otp, res);
 }
 
@@ -902,7 +911,7 @@ static void schedule(const struct knock *k, const struct ckq_result *res,
 }
 
 /* Sleeps until `until` (monotonic ms); KNOCK_INTR when a signal came. */
-static int knock_sleep(const struct knock *k, uint64_t until)
+static enum knock_wait knock_sleep(const struct knock *k, uint64_t until)
 {
 	for (;;) {
 		uint64_t now = mono_ms();
@@ -911,7 +920,7 @@ static int knock_sleep(const struct knock *k, uint64_t until)
 		if (interrupted(k))
 			return KNOCK_INTR;
 		if (now >= until)
-			return 0;
+			return KNOCK_OK;
 		ts = ms_ts(until - now);
 		ppoll(NULL, 0, &ts, k->wait_mask);
 	}
@@ -930,6 +939,7 @@ static int keep_open(struct knock *k, const struct knock_opts *o, struct ckq_res
 	struct ckq_result next;
 	uint64_t renew_at, ends_at;
 	char when[32], why[96];
+	enum knock_wait w;
 	uint32_t otp = 0;
 	int r, ret = EXIT_GRANTED;
 	bool used;
@@ -958,16 +968,15 @@ static int keep_open(struct knock *k, const struct knock_opts *o, struct ckq_res
 		snprintf(why, sizeof(why), " to renew %s/%u (open until %s)",
 			 proto_name(res->proto), res->port,
 			 clock_str(res->expires, when, sizeof(when)));
-		r = get_otp(k, why, true, ends_at, &otp);
-		used = r == 0 && otp == last_otp;
-		if (used) {
+		w = get_otp(k, why, true, ends_at, &otp);
+		used = w == KNOCK_OK && otp == last_otp;
+		r = EXIT_REFUSED;
+		if (used)
 			fprintf(stderr, "ckq open: that code was used by the last knock, and a code "
 					"works once: waiting for the next\n");
-			r = EXIT_REFUSED;
-		} else if (r == 0) {
+		else if (w == KNOCK_OK)
 			r = knock_once(k, CKQ_REQ_OPEN, otp, &next);
-		}
-		if (r == KNOCK_INTR)
+		if (w == KNOCK_INTR || interrupted(k))
 			break;
 		if (r == EXIT_GRANTED) {
 			last_otp = otp;
@@ -995,20 +1004,19 @@ static int keep_open(struct knock *k, const struct knock_opts *o, struct ckq_res
 	/* Interrupted: a second signal ends the close too. */
 	k->signals_seen = knock_signals;
 	if (o->close_on_exit) {
-		r = get_otp(k, " to close the port", true, 0, &otp);
-		if (r == 0 && otp == last_otp) {
+		w = get_otp(k, " to close the port", true, 0, &otp);
+		r = w == KNOCK_FAILED ? EXIT_INPUT : EXIT_REFUSED;
+		if (w == KNOCK_OK && otp == last_otp)
 			fprintf(stderr, "ckq open: that code was used by the last knock, and a code "
 					"works once\n");
-			r = EXIT_REFUSED;
-		} else if (r == 0) {
+		else if (w == KNOCK_OK)
 			r = knock_once(k, CKQ_REQ_CLOSE, otp, &next);
-		}
 		if (r == EXIT_GRANTED) {
 			print_result(k, "closed", &next);
 			goto out;
 		}
 		fprintf(stderr, "ckq open: could not close %s/%u\n", proto_name(res->proto), res->port);
-		ret = r == KNOCK_INTR ? EXIT_REFUSED : r;
+		ret = r;
 	}
 	fprintf(stdout, "%s/%u stays open for %s until %s\n", proto_name(res->proto), res->port,
 		k->local, clock_str(res->expires, when, sizeof(when)));
@@ -1030,8 +1038,7 @@ static int knock_main(int argc, char *argv[], uint8_t request)
 	uint32_t otp = 0;
 	int ret;
 
-	ret = knock_parse(argc, argv, request == CKQ_REQ_OPEN ? "open" : "close", &k, &o);
-	if (ret != KNOCK_GO)
+	if (!knock_parse(argc, argv, request == CKQ_REQ_OPEN ? "open" : "close", &k, &o, &ret))
 		return ret;
 	ret = knock_prepare(&k, &o);
 	if (ret == 0)
@@ -1056,7 +1063,8 @@ int close_main(int argc, char *argv[])
 	return knock_main(argc, argv, CKQ_REQ_CLOSE);
 }
 
-int proxy_knock(int argc, char *argv[], struct ckq_addr *server, uint16_t *port)
+int proxy_knock(int argc, char *argv[], struct ckq_addr *server, uint16_t *port,
+		bool *granted)
 {
 	struct knock_opts o;
 	struct ckq_result res;
@@ -1064,8 +1072,8 @@ int proxy_knock(int argc, char *argv[], struct ckq_addr *server, uint16_t *port)
 	uint32_t otp = 0;
 	int ret;
 
-	ret = knock_parse(argc, argv, "proxy", &k, &o);
-	if (ret != KNOCK_GO)
+	*granted = false;
+	if (!knock_parse(argc, argv, "proxy", &k, &o, &ret))
 		return ret;
 	k.proxy = true;
 	k.status = stderr;
@@ -1081,7 +1089,7 @@ int proxy_knock(int argc, char *argv[], struct ckq_addr *server, uint16_t *port)
 		print_result(&k, "granted", &res);
 		*server = k.server_addr;
 		*port = k.req.port;
-		ret = -1;
+		*granted = true;
 	}
 	otp = 0;
 	knock_free(&k);

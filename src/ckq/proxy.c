@@ -136,10 +136,11 @@ int proxy_main(int argc, char *argv[])
 	char peer[CKQ_ADDR_STRLEN];
 	struct ckq_addr server;
 	uint16_t port = 0;
+	bool granted;
 	int ret, fd;
 
-	ret = proxy_knock(argc, argv, &server, &port);
-	if (ret >= 0)
+	ret = proxy_knock(argc, argv, &server, &port, &granted);
+	if (!granted)
 		return ret;
 	signal(SIGPIPE, SIG_IGN);
 	addr_str(&server, peer, sizeof(peer));
