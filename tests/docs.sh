@@ -302,7 +302,7 @@ for k in $(sed -nE 's/^       ([a-z_]+) = .*/\1/p' "$tmp/user-section"); do
 done
 ok "$([ -z "$extra" ] && echo 0 || echo 1)" "no user-file key in ckqd.conf(5) that user_parse does not know${extra:+ (unknown:$extra)}"
 
-serverkeys=$(sed -nE 's/.*strcmp\(it\.key, "([a-z_]+)"\).*/\1/p' "$srcdir/src/ckq/knock.c")
+serverkeys=$(sed -nE 's/.*strcmp\(it\.key, "([a-z_]+)"\).*/\1/p' "$srcdir/src/ckq/server.c")
 missing=
 for k in $serverkeys; do
 	section "$tmp/ckq.1.txt" FILES | grep -qE "^ +$k = " || missing="$missing $k"

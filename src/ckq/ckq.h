@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "proto.h"	/* CKQ_USER_MAX */
 
 /* Exit codes, documented in ckq --help and the README. */
 enum {
@@ -29,6 +30,16 @@ int proxy_main(int argc, char *argv[]);
  */
 int proxy_knock(int argc, char *argv[], struct ckq_addr *server, uint16_t *port,
 		bool *granted);
+
+/* DIR/servers/NAME.conf, as add-server writes it. */
+struct server_conf {
+	struct ckq_addr addr;
+	uint32_t knock_port;		/* 0 when not given */
+	char user[CKQ_USER_MAX + 1];	/* empty when not given */
+};
+
+/* Says what is wrong on stderr; returns 0 or a negative CKQ_ERR_*. */
+int server_conf_read(const char *dir, const char *name, struct server_conf *sc);
 
 /* The client's directory: -d, $CKQ_DIR, or $XDG_CONFIG_HOME/ckq, ~/.config/ckq. */
 const char *client_dir(const char *opt);

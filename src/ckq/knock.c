@@ -154,12 +154,10 @@ static int load_key_file(const char *path, bool secret, struct ckq_key **out)
 
 static int load_server(struct knock *k, const char *server_key, const char *port_opt)
 {
-	char path[PATH_MAX], why[CKQ_ERRBUF], *text = NULL;
-	struct kv_iter it;
-	size_t len = 0;
-	int ret, r;
+	struct server_conf sc;
+	char path[PATH_MAX];
+	int ret;
 
-	snprintf(path, sizeof(path), "%s/servers/%s.conf", k->dir, k->server_name);
 	if (server_key) {
 		if (addr_parse(k->server_name, &k->server_addr) < 0) {
 			fprintf(stderr, "ckq: with --server-key, SERVER must be an IPv4 or IPv6 address, not '%s'\n",
@@ -169,47 +167,15 @@ static int load_server(struct knock *k, const char *server_key, const char *port
 		snprintf(k->address, sizeof(k->address), "%s", k->server_name);
 		return load_key_file(server_key, false, &k->server);
 	}
-	if (!user_name_valid(k->server_name, strlen(k->server_name)) ||
-	    (ret = file_read(path, false, &text, &len, why, sizeof(why))) == CKQ_ERR_NOENT) {
-		fprintf(stderr, "ckq: unknown server '%s': store it with 'ckq add-server', "
-				"or give its address with --server-key FILE\n", k->server_name);
-		return CKQ_ERR_NOENT;
-	}
-	if (ret < 0) {
-		fprintf(stderr, "ckq: %s\n", why);
+	ret = server_conf_read(k->dir, k->server_name, &sc);
+	if (ret < 0)
 		return ret;
-	}
-	kv_init(&it, text, len);
-	while ((r = kv_next(&it)) > 0) {
-		bool ok;
-
-		if (!strcmp(it.key, "address")) {
-			ok = addr_parse(it.value, &k->server_addr) == 0;
-			addr_str(&k->server_addr, k->address, sizeof(k->address));
-		} else if (!strcmp(it.key, "knock_port")) {
-			uint32_t v = 0;
-
-			ok = parse_u32(it.value, 65535, &v) == 0 && v;
-			if (!port_opt)
-				k->knock_port = v;
-		} else if (!strcmp(it.key, "user")) {
-			ok = user_name_valid(it.value, strlen(it.value));
-			if (ok && !k->user[0])
-				snprintf(k->user, sizeof(k->user), "%s", it.value);
-		} else {
-			ok = false;
-		}
-		if (!ok) {
-			r = CKQ_ERR_CONFIG;
-			break;
-		}
-	}
-	free(text);
-	if (r != 0 || !k->address[0]) {
-		fprintf(stderr, "ckq: %s line %u: %s\n", path, it.line,
-			r != 0 ? "unexpected setting or value" : "no address");
-		return CKQ_ERR_CONFIG;
-	}
+	k->server_addr = sc.addr;
+	addr_str(&k->server_addr, k->address, sizeof(k->address));
+	if (!port_opt && sc.knock_port)
+		k->knock_port = sc.knock_port;
+	if (!k->user[0] && sc.user[0])
+		snprintf(k->user, sizeof(k->user), "%s", sc.user);
 	snprintf(path, sizeof(path), "%s/servers/%s.pub", k->dir, k->server_name);
 	return load_key_file(path, false, &k->server);
 }

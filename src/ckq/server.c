@@ -13,6 +13,54 @@
 #include "conf.h"
 #include "util.h"
 
+int server_conf_read(const char *dir, const char *name, struct server_conf *sc)
+{
+	char path[PATH_MAX], why[CKQ_ERRBUF], *text = NULL;
+	struct kv_iter it;
+	size_t len = 0;
+	int ret, r;
+
+	memset(sc, 0, sizeof(*sc));
+	snprintf(path, sizeof(path), "%s/servers/%s.conf", dir, name);
+	if (!user_name_valid(name, strlen(name)) ||
+	    (ret = file_read(path, false, &text, &len, why, sizeof(why))) == CKQ_ERR_NOENT) {
+		fprintf(stderr, "ckq: unknown server '%s': store it with 'ckq add-server', "
+				"or give its address with --server-key FILE\n", name);
+		return CKQ_ERR_NOENT;
+	}
+	if (ret < 0) {
+		fprintf(stderr, "ckq: %s\n", why);
+		return ret;
+	}
+	kv_init(&it, text, len);
+	while ((r = kv_next(&it)) > 0) {
+		bool ok;
+
+		if (!strcmp(it.key, "address")) {
+			ok = addr_parse(it.value, &sc->addr) == 0;
+		} else if (!strcmp(it.key, "knock_port")) {
+			ok = parse_u32(it.value, 65535, &sc->knock_port) == 0 && sc->knock_port;
+		} else if (!strcmp(it.key, "user")) {
+			ok = user_name_valid(it.value, strlen(it.value));
+			if (ok && !sc->user[0])
+				snprintf(sc->user, sizeof(sc->user), "%s", it.value);
+		} else {
+			ok = false;
+		}
+		if (!ok) {
+			r = CKQ_ERR_CONFIG;
+			break;
+		}
+	}
+	free(text);
+	if (r != 0 || !sc->addr.family) {
+		fprintf(stderr, "ckq: %s line %u: %s\n", path, it.line,
+			r != 0 ? "unexpected setting or value" : "no address");
+		return CKQ_ERR_CONFIG;
+	}
+	return 0;
+}
+
 static void add_server_usage(FILE *f)
 {
 	fprintf(f,
