@@ -24,54 +24,9 @@
 #include "proto.h"
 #include "conf.h"
 #include "util.h"
+#include "knock.h"
 
-/*
- * How a wait for a code or for the time to renew ended. A type of its own:
- * the exit codes are ints, and none of these is ever taken for one.
- */
-enum knock_wait {
-	KNOCK_OK,
-	KNOCK_FAILED,	/* a local problem, already said: EXIT_INPUT */
-	KNOCK_INTR,	/* a signal ended --keep */
-	KNOCK_LATE,	/* no code before the deadline: its grant has ended */
-};
 #define OTP_COMMAND_MS 60000
-/* A failed renewal is tried again this soon, with a new code. */
-#define RENEW_RETRY_MS 2000
-
-static volatile sig_atomic_t knock_signals;
-
-struct knock {
-	const char *cmd;		/* open, close or proxy, for messages */
-	const char *dir;
-	const char *server_name;
-	char address[CKQ_ADDR_STRLEN];
-	struct ckq_addr server_addr;
-	uint32_t knock_port;
-	char user[CKQ_USER_MAX + 1];
-	struct ckq_key *server, *client;
-	struct ckq_request req;
-	uint32_t attempts, timeout_ms;
-	unsigned int unauthentic;	/* answers that failed authentication */
-	int fd;
-	bool nat;
-	bool brief;			/* one line per failure, not the causes */
-	bool proxy;			/* stdin is the connection's: never read it */
-	char local[CKQ_ADDR_STRLEN];	/* the address asked for, then granted */
-	FILE *status;			/* where the result line goes */
-	const char *otp_command;
-	/*
-	 * Only with --keep: SIGINT and SIGTERM stay blocked but while waiting,
-	 * so they end a wait rather than a half-done step.
-	 */
-	const sigset_t *wait_mask, *child_mask;
-	sig_atomic_t signals_seen;
-};
-
-struct knock_opts {
-	const char *dir, *otp, *server_key, *port_opt, *source_ip;
-	bool keep, close_on_exit;
-};
 
 static void knock_usage(FILE *f, const char *cmd)
 {
@@ -221,26 +176,7 @@ static bool otp_valid(const char *s)
 	return n >= 6 && n <= 8;
 }
 
-static void on_signal(int sig)
-{
-	(void)sig;
-	knock_signals++;
-}
-
-static bool interrupted(const struct knock *k)
-{
-	return k->wait_mask && knock_signals != k->signals_seen;
-}
-
-static struct timespec ms_ts(uint64_t ms)
-{
-	struct timespec ts = { .tv_sec = (time_t)(ms / 1000),
-			       .tv_nsec = (long)(ms % 1000) * 1000000 };
-
-	return ts;
-}
-
-static const char *clock_str(uint64_t t, char *buf, size_t size)
+const char *knock_clock_str(uint64_t t, char *buf, size_t size)
 {
 	time_t when = (time_t)t;
 	struct tm tm;
@@ -297,7 +233,7 @@ static enum knock_wait read_otp(const struct knock *k, const char *why, bool bel
 		ssize_t r;
 		char c;
 
-		if (interrupted(k)) {
+		if (knock_interrupted(k)) {
 			ret = KNOCK_INTR;
 			break;
 		}
@@ -383,7 +319,7 @@ static enum knock_wait run_otp_command(const struct knock *k, uint64_t until, ch
 		char chunk[256];
 		ssize_t r, i;
 
-		if (interrupted(k)) {
+		if (knock_interrupted(k)) {
 			ret = KNOCK_INTR;
 			break;
 		}
@@ -434,7 +370,7 @@ static enum knock_wait run_otp_command(const struct knock *k, uint64_t until, ch
  * The code for one knock, from --otp-command or asked; `why` ends the
  * prompt. KNOCK_LATE when the deadline (mono_ms, 0 for none) passed first.
  */
-static enum knock_wait get_otp(const struct knock *k, const char *why, bool bell,
+enum knock_wait otp_get(const struct knock *k, const char *why, bool bell,
 			       uint64_t deadline, uint32_t *otp)
 {
 	enum knock_wait ret;
@@ -489,7 +425,7 @@ static int exchange(struct knock *k, const uint8_t *msg, const size_t *len,
 			struct timespec ts;
 			ssize_t n;
 
-			if (interrupted(k))
+			if (knock_interrupted(k))
 				return 1;
 			if (now >= deadline)
 				break;
@@ -598,9 +534,9 @@ static int no_answer(struct knock *k, bool challenged)
 /*
  * One knock, with a fresh session key, nonce and timestamp: what can be
  * called again and again once knock_prepare has loaded the keys. Returns
- * an exit code: EXIT_REFUSED when a signal ended it (interrupted() says so).
+ * an exit code: EXIT_REFUSED when a signal ended it (knock_interrupted() says so).
  */
-static int knock_once(struct knock *k, uint8_t request, uint32_t otp, struct ckq_result *res)
+int knock_once(struct knock *k, uint8_t request, uint32_t otp, struct ckq_result *res)
 {
 	uint8_t msg[CKQ_MSG_MAX];
 	struct ckq_session s;
@@ -654,13 +590,13 @@ out:
 	return ret;
 }
 
-static void print_result(const struct knock *k, const char *verb, const struct ckq_result *res)
+void knock_print_result(const struct knock *k, const char *verb, const struct ckq_result *res)
 {
 	char when[32];
 
 	if (res->status == CKQ_RES_GRANTED)
 		fprintf(k->status, "%s %s/%u to %s until %s\n", verb, proto_name(res->proto),
-			res->port, k->local, clock_str(res->expires, when, sizeof(when)));
+			res->port, k->local, knock_clock_str(res->expires, when, sizeof(when)));
 	else
 		fprintf(k->status, "closed %s/%u for %s\n", proto_name(res->proto), res->port,
 			k->local);
@@ -843,7 +779,7 @@ static int knock_first(struct knock *k, const struct knock_opts *o, uint8_t requ
 {
 	if (o->otp)
 		*otp = (uint32_t)strtoul(o->otp, NULL, 10);
-	else if (get_otp(k, "", false, 0, otp) != KNOCK_OK)
+	else if (otp_get(k, "", false, 0, otp) != KNOCK_OK)
 		return EXIT_INPUT;	/* without --keep, no signal ends the wait */
 	return knock_once(k, request, *otp, res);
 }
@@ -857,143 +793,6 @@ static void knock_free(struct knock *k)
 	key_free(k->server);
 	key_free(k->client);
 	k->server = k->client = NULL;
-}
-
-/*
- * When to renew and when the grant ends, on the monotonic clock. The
- * lifetime is read against our clock, which may be off the server's: it
- * is never taken longer than what was asked for.
- */
-static void schedule(const struct knock *k, const struct ckq_result *res,
-		     uint64_t *renew_at, uint64_t *ends_at)
-{
-	uint64_t now = mono_ms(), wall = (uint64_t)time(NULL), life_ms;
-
-	life_ms = res->expires > wall ? (res->expires - wall) * 1000 : 0;
-	if (k->req.duration && life_ms > (uint64_t)k->req.duration * 1000)
-		life_ms = (uint64_t)k->req.duration * 1000;
-	*ends_at = now + life_ms;
-	*renew_at = now + (life_ms * 2 / 3 > 1000 ? life_ms * 2 / 3 : 1000);
-}
-
-/* Sleeps until `until` (monotonic ms); KNOCK_INTR when a signal came. */
-static enum knock_wait knock_sleep(const struct knock *k, uint64_t until)
-{
-	for (;;) {
-		uint64_t now = mono_ms();
-		struct timespec ts;
-
-		if (interrupted(k))
-			return KNOCK_INTR;
-		if (now >= until)
-			return KNOCK_OK;
-		ts = ms_ts(until - now);
-		ppoll(NULL, 0, &ts, k->wait_mask);
-	}
-}
-
-/*
- * --keep: renews the grant until SIGINT or SIGTERM. A code works once,
- * so each renewal takes a new one; a failed renewal is tried again, with
- * yet another code, until the grant has run out.
- */
-static int keep_open(struct knock *k, const struct knock_opts *o, struct ckq_result *res,
-		     uint32_t last_otp)
-{
-	struct sigaction sa, old_int, old_term;
-	sigset_t block, orig, waiting;
-	struct ckq_result next;
-	uint64_t renew_at, ends_at;
-	char when[32], why[96];
-	enum knock_wait w;
-	uint32_t otp = 0;
-	int r, ret = EXIT_GRANTED;
-	bool used;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &orig);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	waiting = orig;
-	sigdelset(&waiting, SIGINT);
-	sigdelset(&waiting, SIGTERM);
-	k->wait_mask = &waiting;
-	k->child_mask = &orig;
-	k->signals_seen = knock_signals;
-	k->brief = true;
-
-	schedule(k, res, &renew_at, &ends_at);
-	for (;;) {
-		if (knock_sleep(k, renew_at) == KNOCK_INTR)
-			break;
-		snprintf(why, sizeof(why), " to renew %s/%u (open until %s)",
-			 proto_name(res->proto), res->port,
-			 clock_str(res->expires, when, sizeof(when)));
-		w = get_otp(k, why, true, ends_at, &otp);
-		used = w == KNOCK_OK && otp == last_otp;
-		r = EXIT_REFUSED;
-		if (used)
-			fprintf(stderr, "ckq open: that code was used by the last knock, and a code "
-					"works once: waiting for the next\n");
-		else if (w == KNOCK_OK)
-			r = knock_once(k, CKQ_REQ_OPEN, otp, &next);
-		if (w == KNOCK_INTR || interrupted(k))
-			break;
-		if (r == EXIT_GRANTED) {
-			last_otp = otp;
-			*res = next;
-			print_result(k, "renewed", res);
-			schedule(k, res, &renew_at, &ends_at);
-			continue;
-		}
-		if (mono_ms() >= ends_at) {
-			fprintf(stderr, "ckq open: could not renew the grant: %s/%u for %s expired at %s\n",
-				proto_name(res->proto), res->port, k->local,
-				clock_str(res->expires, when, sizeof(when)));
-			ret = r == EXIT_AUTH ? EXIT_AUTH : EXIT_REFUSED;
-			goto out;
-		}
-		if (!used)
-			fprintf(stderr, "ckq open: the renewal failed; trying again with a new code "
-					"until the grant ends at %s\n",
-				clock_str(res->expires, when, sizeof(when)));
-		renew_at = mono_ms() + RENEW_RETRY_MS;
-		if (renew_at > ends_at)
-			renew_at = ends_at;
-	}
-
-	/* Interrupted: a second signal ends the close too. */
-	k->signals_seen = knock_signals;
-	if (o->close_on_exit) {
-		w = get_otp(k, " to close the port", true, 0, &otp);
-		r = w == KNOCK_FAILED ? EXIT_INPUT : EXIT_REFUSED;
-		if (w == KNOCK_OK && otp == last_otp)
-			fprintf(stderr, "ckq open: that code was used by the last knock, and a code "
-					"works once\n");
-		else if (w == KNOCK_OK)
-			r = knock_once(k, CKQ_REQ_CLOSE, otp, &next);
-		if (r == EXIT_GRANTED) {
-			print_result(k, "closed", &next);
-			goto out;
-		}
-		fprintf(stderr, "ckq open: could not close %s/%u\n", proto_name(res->proto), res->port);
-		ret = r;
-	}
-	fprintf(stdout, "%s/%u stays open for %s until %s\n", proto_name(res->proto), res->port,
-		k->local, clock_str(res->expires, when, sizeof(when)));
-	fflush(stdout);
-out:
-	otp = last_otp = 0;
-	k->wait_mask = k->child_mask = NULL;
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	sigprocmask(SIG_SETMASK, &orig, NULL);
-	return ret;
 }
 
 static int knock_main(int argc, char *argv[], uint8_t request)
@@ -1010,7 +809,7 @@ static int knock_main(int argc, char *argv[], uint8_t request)
 	if (ret == 0)
 		ret = knock_first(&k, &o, request, &otp, &res);
 	if (ret == EXIT_GRANTED) {
-		print_result(&k, "granted", &res);
+		knock_print_result(&k, "granted", &res);
 		if (o.keep)
 			ret = keep_open(&k, &o, &res, otp);
 	}
@@ -1052,7 +851,7 @@ int proxy_knock(int argc, char *argv[], struct ckq_addr *server, uint16_t *port,
 	if (ret == 0)
 		ret = knock_first(&k, &o, CKQ_REQ_OPEN, &otp, &res);
 	if (ret == EXIT_GRANTED) {
-		print_result(&k, "granted", &res);
+		knock_print_result(&k, "granted", &res);
 		*server = k.server_addr;
 		*port = k.req.port;
 		*granted = true;
