@@ -76,9 +76,9 @@ enum knock_wait otp_get(const struct knock *k, const char *why, bool bell, uint6
 			uint32_t *otp);
 
 /*
- * One knock, with a fresh session key, nonce and timestamp: what can be
- * called again and again once the keys are loaded. Returns an exit code:
- * EXIT_REFUSED when a signal ended it (knock_interrupted() says so).
+ * exchange.c: one knock, with a fresh session key, nonce and timestamp:
+ * what can be called again and again once the keys are loaded. Returns an
+ * exit code: EXIT_REFUSED when a signal ended it (knock_interrupted() says so).
  */
 int knock_once(struct knock *k, uint8_t request, uint32_t otp, struct ckq_result *res);
 
