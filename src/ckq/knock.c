@@ -26,8 +26,6 @@
 #include "util.h"
 #include "knock.h"
 
-#define OTP_COMMAND_MS 60000
-
 static void knock_usage(FILE *f, const char *cmd)
 {
 	bool opening = !strcmp(cmd, "open"), proxy = !strcmp(cmd, "proxy");
@@ -166,16 +164,6 @@ static int pick_user(struct knock *k)
 	return CKQ_ERR_NOUSER;
 }
 
-static bool otp_valid(const char *s)
-{
-	size_t n = strlen(s), i;
-
-	for (i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return n >= 6 && n <= 8;
-}
-
 const char *knock_clock_str(uint64_t t, char *buf, size_t size)
 {
 	time_t when = (time_t)t;
@@ -188,19 +176,11 @@ const char *knock_clock_str(uint64_t t, char *buf, size_t size)
 	return buf;
 }
 
-static void trim_line(char *buf)
-{
-	size_t n = strlen(buf);
-
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
-		buf[--n] = '\0';
-}
-
 /*
  * Asks on the terminal, or on stdin and stderr when there is none (but in
  * proxy mode, where stdin carries the connection). deadline: 0 or mono_ms.
  */
-static enum knock_wait read_otp(const struct knock *k, const char *why, bool bell,
+enum knock_wait otp_prompt(const struct knock *k, const char *why, bool bell,
 				uint64_t deadline, char *buf, size_t size)
 {
 	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -265,130 +245,7 @@ static enum knock_wait read_otp(const struct knock *k, const char *why, bool bel
 		dprintf(out, "\n");
 	if (fd >= 0)
 		close(fd);
-	trim_line(buf);
-	return ret;
-}
-
-static void reap(pid_t pid, uint64_t deadline, int *status)
-{
-	while (waitpid(pid, status, WNOHANG) == 0) {
-		if (mono_ms() >= deadline) {
-			kill(pid, SIGKILL);
-			deadline = UINT64_MAX;
-		}
-		usleep(10000);
-	}
-}
-
-/* The first line that --otp-command prints, within OTP_COMMAND_MS. */
-static enum knock_wait run_otp_command(const struct knock *k, uint64_t until, char *buf,
-				       size_t size)
-{
-	uint64_t deadline = mono_ms() + OTP_COMMAND_MS;
-	bool got_line = false, stop = false, late = until && until < deadline;
-	enum knock_wait ret = KNOCK_FAILED;
-	int p[2], status = 0;
-	size_t n = 0;
-	pid_t pid;
-
-	buf[0] = '\0';
-	if (late)
-		deadline = until;
-	fflush(NULL);
-	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
-		fprintf(stderr, "ckq %s: cannot run --otp-command: %s\n", k->cmd, strerror(errno));
-		return KNOCK_FAILED;
-	}
-	if (pid == 0) {
-		int null = k->proxy ? open("/dev/null", O_RDONLY | O_CLOEXEC) : -1;
-
-		if (dup2(p[1], STDOUT_FILENO) < 0 ||
-		    (k->proxy && (null < 0 || dup2(null, STDIN_FILENO) < 0)))
-			_exit(127);
-		if (k->child_mask)
-			sigprocmask(SIG_SETMASK, k->child_mask, NULL);
-		execl("/bin/sh", "sh", "-c", k->otp_command, (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	/* To its end, so the command is not killed by SIGPIPE for a long line. */
-	while (!stop) {
-		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
-		uint64_t now = mono_ms();
-		struct timespec ts = ms_ts(deadline > now ? deadline - now : 0);
-		char chunk[256];
-		ssize_t r, i;
-
-		if (knock_interrupted(k)) {
-			ret = KNOCK_INTR;
-			break;
-		}
-		if (now >= deadline) {
-			if (late)
-				ret = KNOCK_LATE;
-			else
-				fprintf(stderr, "ckq %s: --otp-command printed no line in %d s\n",
-					k->cmd, OTP_COMMAND_MS / 1000);
-			break;
-		}
-		if (ppoll(&pfd, 1, &ts, k->wait_mask) <= 0)
-			continue;
-		r = read(p[0], chunk, sizeof(chunk));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			stop = true;
-			ret = KNOCK_OK;
-		}
-		for (i = 0; i < r && !got_line; i++) {
-			if (chunk[i] == '\n')
-				got_line = true;
-			else if (n + 1 < size)
-				buf[n++] = chunk[i];
-		}
-		wipe(chunk, sizeof(chunk));
-	}
-	buf[n] = '\0';
-	close(p[0]);
-	if (ret != KNOCK_OK)
-		kill(pid, SIGTERM);
-	reap(pid, mono_ms() + 1000, &status);
-	if (ret == KNOCK_OK && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-		if (WIFEXITED(status))
-			fprintf(stderr, "ckq %s: --otp-command exited with status %d\n",
-				k->cmd, WEXITSTATUS(status));
-		else
-			fprintf(stderr, "ckq %s: --otp-command was killed by signal %d\n",
-				k->cmd, WTERMSIG(status));
-		ret = KNOCK_FAILED;
-	}
-	trim_line(buf);
-	return ret;
-}
-
-/*
- * The code for one knock, from --otp-command or asked; `why` ends the
- * prompt. KNOCK_LATE when the deadline (mono_ms, 0 for none) passed first.
- */
-enum knock_wait otp_get(const struct knock *k, const char *why, bool bell,
-			       uint64_t deadline, uint32_t *otp)
-{
-	enum knock_wait ret;
-	char buf[64];
-
-	if (k->otp_command)
-		ret = run_otp_command(k, deadline, buf, sizeof(buf));
-	else
-		ret = read_otp(k, why, bell, deadline, buf, sizeof(buf));
-	if (ret == KNOCK_OK && !otp_valid(buf)) {
-		fprintf(stderr, k->otp_command ?
-			"ckq %s: --otp-command did not print a code of 6 to 8 digits\n" :
-			"ckq %s: the one-time code must be 6 to 8 digits\n", k->cmd);
-		ret = KNOCK_FAILED;
-	}
-	if (ret == KNOCK_OK)
-		*otp = (uint32_t)strtoul(buf, NULL, 10);
-	wipe(buf, sizeof(buf));
+	otp_trim(buf);
 	return ret;
 }
 

@@ -69,11 +69,22 @@ void knock_print_result(const struct knock *k, const char *verb, const struct ck
 const char *knock_clock_str(uint64_t t, char *buf, size_t size);
 
 /*
- * The code for one knock, from --otp-command or asked; `why` ends the
- * prompt. KNOCK_LATE when the deadline (mono_ms, 0 for none) passed first.
+ * otp.c: the code for one knock, from --otp-command or asked; `why` ends
+ * the prompt. KNOCK_LATE when the deadline (mono_ms, 0 for none) passed first.
  */
 enum knock_wait otp_get(const struct knock *k, const char *why, bool bell, uint64_t deadline,
 			uint32_t *otp);
+/* 6 to 8 digits. */
+bool otp_valid(const char *s);
+/* Drops the line's end and trailing spaces. */
+void otp_trim(char *buf);
+/*
+ * The two sources: the terminal (prompt.c), and the first line that
+ * --otp-command prints (otp_command.c). `until` as otp_get's deadline.
+ */
+enum knock_wait otp_prompt(const struct knock *k, const char *why, bool bell, uint64_t deadline,
+			   char *buf, size_t size);
+enum knock_wait otp_run_command(const struct knock *k, uint64_t until, char *buf, size_t size);
 
 /*
  * exchange.c: one knock, with a fresh session key, nonce and timestamp:
