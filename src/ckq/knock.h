@@ -64,6 +64,10 @@ static inline struct timespec ms_ts(uint64_t ms)
 	return ts;
 }
 
+/* options.c: whether the command goes on; if not, *exit_code is what it exits with. */
+bool knock_parse(int argc, char *argv[], const char *cmd, struct knock *k,
+		 struct knock_opts *o, int *exit_code);
+
 /* knock.c: the result line; a time from the server as HH:MM:SS. */
 void knock_print_result(const struct knock *k, const char *verb, const struct ckq_result *res);
 const char *knock_clock_str(uint64_t t, char *buf, size_t size);
