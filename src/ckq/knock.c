@@ -1,30 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "ckq.h"
-#include "crypto.h"
+#include "conf.h"	/* CKQ_ERRBUF */
 #include "err.h"
-#include "log.h"
-#include "proto.h"
-#include "conf.h"
-#include "util.h"
 #include "knock.h"
+#include "util.h"
 
 static int load_key_file(const char *path, bool secret, struct ckq_key **out)
 {
