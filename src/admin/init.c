@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "crypto.h"
 #include "err.h"
+#include "keyfile.h"
 #include "util.h"
 
 static const char init_usage[] =
@@ -93,13 +94,13 @@ int init_main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char path[PATH_MAX], fp[CKQ_FP_STRLEN], *pem = NULL;
+	char path[PATH_MAX], pub[PATH_MAX], fp[CKQ_FP_STRLEN];
+	const char *failed = NULL;
 	struct ckq_key *key = NULL;
 	struct stat st;
 	uint32_t bits = 3072;
 	bool force = false;
-	size_t len = 0;
-	int opt, ret = 1;
+	int opt, r, ret = 1;
 
 	while ((opt = getopt_long(argc, argv, "b:fc:h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -146,21 +147,18 @@ int init_main(int argc, char *argv[])
 				"must then import the new server.pub)\n", path);
 		return 1;
 	}
-	if (key_generate(bits, &key) < 0 || key_to_pem(key, true, &pem, &len) < 0) {
+	snprintf(pub, sizeof(pub), "%s/server.pub", admin_dir);
+	if (key_generate(bits, &key) < 0) {
 		fprintf(stderr, "ckq-admin init: key generation failed\n");
 		goto out;
 	}
-	if (file_write_atomic(path, pem, len, 0600) < 0) {
-		fprintf(stderr, "ckq-admin init: cannot write %s: %s\n", path, strerror(errno));
-		goto out;
-	}
-	wipe(pem, len);
-	free(pem);
-	pem = NULL;
-	snprintf(path, sizeof(path), "%s/server.pub", admin_dir);
-	if (key_to_pem(key, false, &pem, &len) < 0 ||
-	    file_write_atomic(path, pem, len, 0644) < 0) {
-		fprintf(stderr, "ckq-admin init: cannot write %s: %s\n", path, strerror(errno));
+	r = key_pair_write(key, path, pub, &failed);
+	if (r < 0) {
+		if (r != CKQ_ERR_IO && failed == path)
+			fprintf(stderr, "ckq-admin init: key generation failed\n");
+		else
+			fprintf(stderr, "ckq-admin init: cannot write %s: %s\n", failed,
+				strerror(errno));
 		goto out;
 	}
 	key_fp_str(key->fp, fp);
@@ -168,16 +166,12 @@ int init_main(int argc, char *argv[])
 	       "  public key for your users: %s\n"
 	       "  fingerprint: %s\n"
 	       "Users import it with: ckq add-server NAME ADDRESS --key server.pub\n",
-	       bits, admin_dir, path, fp);
+	       bits, admin_dir, pub, fp);
 	note_daemon_user();
 	if (reload_daemon() > 0)
 		printf("note: ckqd is running with the old key: restart it\n");
 	ret = 0;
 out:
-	if (pem) {
-		wipe(pem, len);
-		free(pem);
-	}
 	key_free(key);
 	return ret;
 }

@@ -9,6 +9,7 @@
 #include "ckq.h"
 #include "crypto.h"
 #include "err.h"
+#include "keyfile.h"
 #include "proto.h"
 #include "util.h"
 
@@ -31,11 +32,10 @@ int keygen_main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dir_opt = NULL, *name, *dir;
-	char path[PATH_MAX], fp[CKQ_FP_STRLEN], *pem = NULL;
+	const char *dir_opt = NULL, *name, *dir, *failed;
+	char path[PATH_MAX], pub[PATH_MAX], fp[CKQ_FP_STRLEN];
 	struct ckq_key *key = NULL;
 	uint32_t bits = 2048;
-	size_t len = 0;
 	int opt, ret = EXIT_INPUT;
 
 	while ((opt = getopt_long(argc, argv, "b:d:h", opts, NULL)) != -1) {
@@ -71,21 +71,13 @@ int keygen_main(int argc, char *argv[])
 		fprintf(stderr, "ckq keygen: key generation failed\n");
 		return EXIT_INPUT;
 	}
-	if (key_to_pem(key, true, &pem, &len) < 0)
-		goto out;
 	snprintf(path, sizeof(path), "%s/keys/%s.key", dir, name);
-	if (file_write_atomic(path, pem, len, 0600) < 0) {
-		fprintf(stderr, "ckq keygen: cannot write %s: %s\n", path, strerror(errno));
-		goto out;
-	}
-	wipe(pem, len);
-	free(pem);
-	pem = NULL;
-	if (key_to_pem(key, false, &pem, &len) < 0)
-		goto out;
-	snprintf(path, sizeof(path), "%s/keys/%s.pub", dir, name);
-	if (file_write_atomic(path, pem, len, 0644) < 0) {
-		fprintf(stderr, "ckq keygen: cannot write %s: %s\n", path, strerror(errno));
+	snprintf(pub, sizeof(pub), "%s/keys/%s.pub", dir, name);
+	ret = key_pair_write(key, path, pub, &failed);
+	if (ret == CKQ_ERR_IO)
+		fprintf(stderr, "ckq keygen: cannot write %s: %s\n", failed, strerror(errno));
+	if (ret < 0) {
+		ret = EXIT_INPUT;
 		goto out;
 	}
 	key_fp_str(key->fp, fp);
@@ -94,15 +86,11 @@ int keygen_main(int argc, char *argv[])
 	       "  public key:  %s  %s\n"
 	       "Send the public key to the server's admin, who registers it with\n"
 	       "  ckq-admin add-user %s --key %s.pub --ports tcp/22\n",
-	       bits, name, dir, name, path, fp, name, name);
+	       bits, name, dir, name, pub, fp, name, name);
 	ret = 0;
 out:
 	if (ret)
 		fprintf(stderr, "ckq keygen: cannot encode the key\n");
-	if (pem) {
-		wipe(pem, len);
-		free(pem);
-	}
 	key_free(key);
 	return ret;
 }
