@@ -166,15 +166,25 @@ static int knock_prepare(struct knock *k, const struct knock_opts *o)
 	return 0;
 }
 
-/* The first knock: --otp, --otp-command, or asked. */
+/*
+ * The first knock of open, close and proxy, with the code of --otp,
+ * --otp-command or asked; the result line when it was granted.
+ */
 static int knock_first(struct knock *k, const struct knock_opts *o, uint8_t request,
 		       uint32_t *otp, struct ckq_result *res)
 {
+	int ret = knock_prepare(k, o);
+
+	if (ret != 0)
+		return ret;
 	if (o->otp)
 		*otp = (uint32_t)strtoul(o->otp, NULL, 10);
 	else if (otp_get(k, "", false, 0, otp) != KNOCK_OK)
 		return EXIT_INPUT;	/* without --keep, no signal ends the wait */
-	return knock_once(k, request, *otp, res);
+	ret = knock_once(k, request, *otp, res);
+	if (ret == EXIT_GRANTED)
+		knock_print_result(k, "granted", res);
+	return ret;
 }
 
 static void knock_free(struct knock *k)
@@ -198,14 +208,9 @@ static int knock_main(int argc, char *argv[], uint8_t request)
 
 	if (!knock_parse(argc, argv, request == CKQ_REQ_OPEN ? "open" : "close", &k, &o, &ret))
 		return ret;
-	ret = knock_prepare(&k, &o);
-	if (ret == 0)
-		ret = knock_first(&k, &o, request, &otp, &res);
-	if (ret == EXIT_GRANTED) {
-		knock_print_result(&k, "granted", &res);
-		if (o.keep)
-			ret = keep_open(&k, &o, &res, otp);
-	}
+	ret = knock_first(&k, &o, request, &otp, &res);
+	if (ret == EXIT_GRANTED && o.keep)
+		ret = keep_open(&k, &o, &res, otp);
 	otp = 0;
 	knock_free(&k);
 	return ret;
@@ -240,11 +245,8 @@ int proxy_knock(int argc, char *argv[], struct ckq_addr *server, uint16_t *port,
 			proto_name(k.req.proto), k.req.port);
 		return EXIT_INPUT;
 	}
-	ret = knock_prepare(&k, &o);
-	if (ret == 0)
-		ret = knock_first(&k, &o, CKQ_REQ_OPEN, &otp, &res);
+	ret = knock_first(&k, &o, CKQ_REQ_OPEN, &otp, &res);
 	if (ret == EXIT_GRANTED) {
-		knock_print_result(&k, "granted", &res);
 		*server = k.server_addr;
 		*port = k.req.port;
 		*granted = true;
