@@ -16,7 +16,18 @@
 #include "crypto.h"
 #include "err.h"
 
-struct crypto_stats crypto_stats;
+/* Static, not shared: a process reads its own counts through crypto_stats_now(). */
+static struct crypto_stats crypto_stats;
+
+struct crypto_stats crypto_stats_now(void)
+{
+	struct crypto_stats s = {
+		.priv_ops = __atomic_load_n(&crypto_stats.priv_ops, __ATOMIC_RELAXED),
+		.pub_ops = __atomic_load_n(&crypto_stats.pub_ops, __ATOMIC_RELAXED),
+	};
+
+	return s;
+}
 
 static const char mac1_label[] = "ckq suite1 mac1";
 
