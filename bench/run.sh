@@ -18,9 +18,10 @@ set -u
 
 bench_dir=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 top=$(cd "$bench_dir/.." && pwd)
-# The namespace tests' helpers: background processes, cleanup, wait_until,
-# /proc. What is defined below (ckqd's start, the namespaces, in_sv) is the
-# benchmark's own and replaces theirs.
+# The namespace tests' helpers: background processes (bg_*), cleanup,
+# wait_until, in_sv and in_cl, /proc (proc_*). What is defined below with
+# the same name (the namespaces, ckqd's start and stop) is the benchmark's
+# own and replaces theirs.
 # shellcheck source=tests/netns/lib.sh
 . "$top/tests/netns/lib.sh"
 builddir=${CKQ_BUILDDIR:-$top/build}
