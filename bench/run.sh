@@ -18,6 +18,12 @@ set -u
 
 bench_dir=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 top=$(cd "$bench_dir/.." && pwd)
+# The namespace tests' helpers: background processes (bg_*), cleanup,
+# wait_until, in_sv and in_cl, /proc (proc_*). What is defined below with
+# the same name (the namespaces, ckqd's start and stop) is the benchmark's
+# own and replaces theirs.
+# shellcheck source=tests/netns/lib.sh
+. "$top/tests/netns/lib.sh"
 builddir=${CKQ_BUILDDIR:-$top/build}
 case "$builddir" in /*) ;; *) builddir=$PWD/$builddir ;; esac
 cache=${CKQ_BENCH_CACHE:-/var/cache/ckq-bench}
@@ -153,56 +159,6 @@ write_results() {
 
 # --- processes and namespaces --------------------------------------------
 
-bg_start() {
-	"$@" &
-	BG_PID=$!
-	bg_pids="$bg_pids $BG_PID"
-}
-
-# bg_stop PID [SECONDS]: TERM, KILL after SECONDS (default 5).
-bg_stop() {
-	local pid=$1 i rest='' p
-	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 1 $((${2:-5} * 20))); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	for p in $bg_pids; do
-		[ "$p" = "$pid" ] || rest="$rest $p"
-	done
-	bg_pids=$rest
-}
-
-# bg_wait PID SECONDS: waits for it to end on its own, at most SECONDS.
-bg_wait() {
-	local pid=$1 i
-	for i in $(seq 1 $(($2 * 20))); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	bg_stop "$pid" 2
-}
-
-cleanup() {
-	local pid ns
-	trap - EXIT
-	for pid in $bg_pids; do
-		kill -TERM "$pid" 2>/dev/null
-	done
-	sleep 0.2
-	for pid in $bg_pids; do
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	for ns in $ns_made; do
-		ip netns del "$ns" 2>/dev/null
-	done
-	[ -n "$TMP" ] && rm -rf "$TMP"
-}
-
-in_sv() { ip netns exec "$NS_SV" "$@"; }
 # The server's daemons on the last CPU, the load generators on the others,
 # so that the server has one core to itself: the figures are per core.
 # Arrays, not functions: bg_start must get the daemon's own pid (ip netns
@@ -210,19 +166,7 @@ in_sv() { ip netns exec "$NS_SV" "$@"; }
 SV_PIN=(ip netns exec "$NS_SV" ${SV_CPU:+taskset -c "$SV_CPU"})
 CL_PIN=(ip netns exec "$NS_CL" ${LOAD_CPUS:+taskset -c "$LOAD_CPUS"})
 FL_PIN=(ip netns exec "$NS_FL" ${LOAD_CPUS:+taskset -c "$LOAD_CPUS"})
-in_cl() { ip netns exec "$NS_CL" "$@"; }
 in_fl() { ip netns exec "$NS_FL" "$@"; }
-
-# wait_until SECONDS cmd...: polls every 0.05 s.
-wait_until() {
-	local i n=$(($1 * 20))
-	shift
-	for i in $(seq 1 "$n"); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 # The server with a veth to the client and one to the flooder.
 netns_setup() {
@@ -280,32 +224,15 @@ stop_ckqd() {
 	CKQD_PID=
 }
 
-rss_kb() {
-	awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status" 2>/dev/null
-}
-
-cpu_ticks() {
-	local s
-	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	s=${s##*) }
-	# shellcheck disable=SC2086
-	set -- $s
-	echo $((${12} + ${13}))
-}
-
-# ckqd_ops: "PRIV PUB", libckq's crypto_stats counters read from the
-# running ckqd's memory (ckqd links libckq.a statically; nm gives the
-# offset from the executable's load address).
+# ckqd_ops: "PRIV PUB", ckqd's RSA operation counters from its stats file,
+# once ckqd has rewritten it after this call (it does every 5 s), so that
+# they count everything done before.
 ckqd_ops() {
-	local base addr
-	[ -n "$OPS_SYM" ] || return 1
-	base=$(awk -v p="$CKQD_REAL" '$6 == p && $3 == "00000000" { split($1, a, "-"); print a[1]; exit }' \
-		"/proc/$CKQD_PID/maps" 2>/dev/null)
-	[ -n "$base" ] || return 1
-	[ "$OPS_PIE" = 1 ] || base=0
-	addr=$((0x$base + 0x$OPS_SYM))
-	dd if="/proc/$CKQD_PID/mem" bs=16 count=1 iflag=skip_bytes skip="$addr" 2>/dev/null |
-		od -An -tu8 | awk 'NF == 2 { print $1, $2 }'
+	local f=$TMP/run/ckqd.prom
+	touch "$TMP/ops.mark" || return 1
+	wait_until 12 test "$f" -nt "$TMP/ops.mark" || return 1
+	awk '$1 == "ckq_private_key_ops_total" { p = $2 } $1 == "ckq_public_key_ops_total" { u = $2 }
+		END { if (p != "" && u != "") print p, u }' "$f"
 }
 
 # queue_taken [FIRST [COUNT]]: packets the kernel handed to the readers of
@@ -331,7 +258,7 @@ rss_sampler() {
 	local i
 	for i in $(seq 1 1200); do
 		[ -e "$3" ] && break
-		rss_kb "$1" >>"$2" || break
+		proc_rss_kb "$1" 2>/dev/null >>"$2" || break
 		sleep 0.1
 	done
 }
@@ -382,7 +309,6 @@ if [ ! -x "$builddir/ckqd" ] || [ ! -f "$builddir/libckq.a" ]; then
 		die "cannot build ckq in $builddir"
 fi
 CKQD=$builddir/ckqd CKQ=$builddir/ckq CKQ_ADMIN=$builddir/ckq-admin
-CKQD_REAL=$(readlink -f "$CKQD")
 B=$builddir/bench
 mkdir -p "$B" || die "cannot create $B"
 libs=$(pkg-config --libs libnetfilter_queue libnfnetlink libmnl libipset libnftnl libcrypto) ||
@@ -407,9 +333,6 @@ if [ ! -e "$B/.cflags" ] || [ ! -x "$B/rss_floor" ] || [ "$bench_dir/rss_floor.c
 		"$builddir/libckq.a" $(pkg-config --libs libcrypto) || die "cannot compile bench/rss_floor.c"
 fi
 echo "$cflags" >"$B/.cflags"
-OPS_SYM=$(nm "$CKQD" 2>/dev/null | awk '$3 == "crypto_stats" { print $1; exit }')
-# ELF e_type 3 (ET_DYN): position independent, symbols relative to the load address.
-OPS_PIE=$([ "$(od -An -tu2 -j16 -N2 "$CKQD" | tr -d ' ')" = 3 ] && echo 1 || echo 0)
 
 # fwknop is the baseline of the latency and memory figures; without it
 # those ratios are missing and the output says why.
@@ -472,7 +395,7 @@ if selected speed || selected knock; then
 fi
 
 start_ckqd
-CKQD_RSS_IDLE=$(rss_kb "$CKQD_PID")
+CKQD_RSS_IDLE=$(proc_rss_kb "$CKQD_PID" 2>/dev/null)
 selected memory && fig ckqd_rss_idle_10k_users "$CKQD_RSS_IDLE" kB
 if selected memory; then
 	if "$B/rss_floor" -k "$TMP/etc/server.key" >"$TMP/floor.out" 2>&1; then
@@ -482,7 +405,8 @@ if selected memory; then
 		note "rss_floor failed: $(tail -n 1 "$TMP/floor.out")"
 	fi
 fi
-[ -n "$(ckqd_ops)" ] || note "cannot read crypto_stats from ckqd's memory: no operation counts"
+wait_until 12 grep -q '^ckq_private_key_ops_total ' "$TMP/run/ckqd.prom" ||
+	note "no ckq_private_key_ops_total in ckqd's stats file: no operation counts"
 
 # --- 1. junk rejection -------------------------------------------------------
 
@@ -522,12 +446,12 @@ junk_measure() {
 	for r in $(seq 1 "$JUNK_REPS"); do
 		q0=$(queue_taken 0 "$nq")
 		d0=$(queue_dropped 0 "$nq")
-		t0=$(cpu_ticks "$pid")
+		t0=$(proc_cpu_ticks "$pid" 2>/dev/null)
 		flood_run "$FLOOD_S" || return 1
 		sleep 0.2
 		q1=$(queue_taken 0 "$nq")
 		d1=$(queue_dropped 0 "$nq")
-		t1=$(cpu_ticks "$pid")
+		t1=$(proc_cpu_ticks "$pid" 2>/dev/null)
 		read -r f0 l0 <<<"$d0"
 		read -r f1 l1 <<<"$d1"
 		echo "$(awk -v n=$((q1 - q0)) -v s="$FLOOD_SECS" 'BEGIN { printf "%.0f", n / s }')" \
@@ -617,11 +541,11 @@ fi
 
 if selected knock; then
 	ops0=$(ckqd_ops)
-	t0=$(cpu_ticks "$CKQD_PID")
+	t0=$(proc_cpu_ticks "$CKQD_PID" 2>/dev/null)
 	perf_start knock
 	knockgen hs "$U_HS" "$HS_USERS" "$SRC_HS" 64 "$HS_S" -T 1000 -a 3 || die "knockgen failed"
 	perf_stop knock
-	t1=$(cpu_ticks "$CKQD_PID")
+	t1=$(proc_cpu_ticks "$CKQD_PID" 2>/dev/null)
 	ops1=$(ckqd_ops)
 	granted=$(kv granted "$TMP/hs.out")
 	rate=$(kv rate "$TMP/hs.out")
@@ -743,11 +667,11 @@ if selected junk; then
 		junk_figs junk_ckqd_allcores
 		all=$J_RATE all_cap=$J_CAP
 		if selected knock; then
-			t0=$(cpu_ticks "$CKQD_PID")
+			t0=$(proc_cpu_ticks "$CKQD_PID" 2>/dev/null)
 			n=$((HS_USERS < USERS - U_HS_ALL ? HS_USERS : USERS - U_HS_ALL))
 			knockgen hsall "$U_HS_ALL" "$n" "$SRC_HS_ALL" 64 "$HS_S" -T 1000 -a 3 ||
 				die "knockgen failed"
-			t1=$(cpu_ticks "$CKQD_PID")
+			t1=$(proc_cpu_ticks "$CKQD_PID" 2>/dev/null)
 			rate=$(kv rate "$TMP/hsall.out")
 			fig handshake_allcores_rate "$rate" knocks/s
 			ratio handshake_allcores_rate "$rate" "$RSA_PRIV_ALL"
@@ -807,7 +731,7 @@ if [ "$have_fwknop" = 1 ] && { selected fwknop || selected memory; }; then
 		note "fwknopd did not start: $(tail -n 1 "$fw/fwknopd.log")"
 	else
 		sleep 0.5
-		FW_RSS=$(rss_kb "$fwpid")
+		FW_RSS=$(proc_rss_kb "$fwpid" 2>/dev/null)
 		selected memory && fig fwknopd_rss_idle "$FW_RSS" kB
 		selected memory && ratio ckqd_rss_idle_10k_users "$FW_RSS" "$CKQD_RSS_IDLE"
 		if selected fwknop; then
@@ -864,7 +788,7 @@ if [ "$have_fwknop" = 1 ] && { selected fwknop || selected memory; }; then
 		fwpid=$BG_PID
 		if wait_until 60 grep -q 'Kicking off UDP server' "$fw/fwknopd-many.log"; then
 			sleep 0.5
-			FW_RSS_MANY=$(rss_kb "$fwpid")
+			FW_RSS_MANY=$(proc_rss_kb "$fwpid" 2>/dev/null)
 			fig fwknopd_rss_idle_10k_stanzas "$FW_RSS_MANY" kB
 			ratio ckqd_rss_idle_10k_users_vs_stanzas "$FW_RSS_MANY" "$CKQD_RSS_IDLE"
 		else

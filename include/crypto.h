@@ -87,11 +87,14 @@ bool ct_equal(const void *a, const void *b, size_t n);
 void crypto_thread_done(void);
 void wipe(void *p, size_t n);
 
-/* Counters of private- and public-key operations, for the benchmarks. */
+/*
+ * The private- and public-key operations this process has done so far;
+ * ckqd puts them in its stats file, where the benchmarks read them.
+ */
 struct crypto_stats {
 	uint64_t priv_ops;
 	uint64_t pub_ops;
 };
-extern struct crypto_stats crypto_stats;
+struct crypto_stats crypto_stats_now(void);
 
 #endif

@@ -397,6 +397,8 @@ static void stats_write(struct ckqd *d)
 	d->cnt.pending_max = d->pending.cap;
 	d->cnt.replay_max = d->conf.replay_capacity;
 	d->cnt.users = d->users ? d->users->n : 0;
+	d->cnt.priv_ops = crypto_stats_now().priv_ops;
+	d->cnt.pub_ops = crypto_stats_now().pub_ops;
 	engine_counters(d, &snap);
 	n = stats_format(&snap, buf, sizeof(buf));
 	if (n >= 0)

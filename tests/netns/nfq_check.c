@@ -20,7 +20,7 @@
 #include "addr.h"
 #include "err.h"
 #include "log.h"
-#include "nfq.h"
+#include "../../src/ckqd/nfq.h"
 #include "pkt.h"
 #include "tap.h"
 

@@ -53,6 +53,12 @@ static const char golden[] =
 	"# HELP ckq_queue_drops_total Knock packets the kernel dropped before ckqd could take them (queue full or socket overrun).\n"
 	"# TYPE ckq_queue_drops_total counter\n"
 	"ckq_queue_drops_total 5\n"
+	"# HELP ckq_private_key_ops_total RSA private-key operations: decryptions and signatures.\n"
+	"# TYPE ckq_private_key_ops_total counter\n"
+	"ckq_private_key_ops_total 9\n"
+	"# HELP ckq_public_key_ops_total RSA public-key operations: encryptions and signature checks.\n"
+	"# TYPE ckq_public_key_ops_total counter\n"
+	"ckq_public_key_ops_total 0\n"
 	"# HELP ckq_pending Pending challenges in use.\n"
 	"# TYPE ckq_pending gauge\n"
 	"ckq_pending 2\n"
@@ -81,6 +87,7 @@ static void sample(struct ckq_stats *s)
 	s->junk = 17;
 	s->retransmits = 2;
 	s->queue_drops = 5;
+	s->priv_ops = 9;
 	s->refused[CKQ_REFUSE_BAD_OTP] = 1;
 	s->refused[CKQ_REFUSE_REPLAY] = 4;
 	s->refused[CKQ_REFUSE_IPSET] = 18446744073709551615ULL;
@@ -165,7 +172,7 @@ static void test_syntax(void)
 	ok(good, "every one of %u lines is HELP, TYPE or a sample", lines);
 	ok(!untyped, "every sample follows the TYPE of its family");
 	ok(!dup, "no series appears twice");
-	is_int(nseen, 2 + CKQ_REFUSE_N + 12, "one sample per counter and gauge");
+	is_int(nseen, 2 + CKQ_REFUSE_N + 14, "one sample per counter and gauge");
 	regfree(&help);
 	regfree(&type);
 	regfree(&smp);
