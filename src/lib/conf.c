@@ -74,19 +74,9 @@ static const struct keyword {
 /* What useradd(8) takes by default, so a name never needs quoting. */
 static bool user_name_ok(const char *s, size_t size)
 {
-	size_t i;
+	size_t n = strnlen(s, size);
 
-	if (!s[0] || s[0] == '-')
-		return false;
-	for (i = 0; s[i]; i++) {
-		char ch = s[i];
-
-		if (i + 1 >= size ||
-		    !((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-'))
-			return false;
-	}
-	return true;
+	return n && n < size && s[0] != '-' && name_chars_ok(s, n);
 }
 
 int conf_parse(const char *text, size_t len, const char *fname,
@@ -131,12 +121,11 @@ int conf_parse(const char *text, size_t len, const char *fname,
 			memcpy(field, it.value, strlen(it.value) + 1);
 			continue;
 		case K_BOOL:
-			if (strcmp(it.value, "yes") && strcmp(it.value, "no")) {
+			if (parse_yes_no(it.value, (bool *)field) < 0) {
 				snprintf(err, err_len, "%s line %u: %s must be yes or no",
 					 fname, it.line, k->name);
 				return CKQ_ERR_CONFIG;
 			}
-			*(bool *)field = !strcmp(it.value, "yes");
 			continue;
 		case K_GRANTS:
 			if (grant_backend_parse(it.value, (enum grant_backend *)field) < 0) {
@@ -427,19 +416,17 @@ int user_parse(const char *text, size_t len, const char *fname,
 			u->totp_len = (size_t)r;
 			have_totp = true;
 		} else if (!strcmp(it.key, "revoked")) {
-			if (strcmp(it.value, "yes") && strcmp(it.value, "no")) {
+			if (parse_yes_no(it.value, &u->revoked) < 0) {
 				snprintf(err, err_len, "%s line %u: revoked must be yes or no",
 					 fname, it.line);
 				return CKQ_ERR_CONFIG;
 			}
-			u->revoked = !strcmp(it.value, "yes");
 		} else if (!strcmp(it.key, "nat")) {
-			if (strcmp(it.value, "yes") && strcmp(it.value, "no")) {
+			if (parse_yes_no(it.value, &u->nat) < 0) {
 				snprintf(err, err_len, "%s line %u: nat must be yes or no",
 					 fname, it.line);
 				return CKQ_ERR_CONFIG;
 			}
-			u->nat = !strcmp(it.value, "yes");
 		} else if (!strcmp(it.key, "allow_from")) {
 			if (allow_parse(it.value, allow, CKQ_MAX_ALLOW, &n) < 0) {
 				snprintf(err, err_len,

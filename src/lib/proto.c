@@ -4,6 +4,7 @@
 #include "buf.h"
 #include "err.h"
 #include "proto.h"
+#include "util.h"
 
 /*
  * Direction labels: each enters the AEAD's associated data and the
@@ -27,18 +28,9 @@ enum { N_REQ = 1, N_CHAL = 2, N_RESP = 3, N_RES = 4, N_COOKIE = 5 };
 
 bool user_name_valid(const char *s, size_t len)
 {
-	size_t i;
-
 	if (len == 0 || len > CKQ_USER_MAX || s[0] == '.' || s[0] == '-')
 		return false;
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-			return false;
-	}
-	return true;
+	return name_chars_ok(s, len);
 }
 
 static void put_hdr(struct wbuf *w, uint8_t type)

@@ -64,6 +64,26 @@ static void test_conf(void)
 		is_int(conf_parse(nul, sizeof(nul) - 1, "f", &c, err, sizeof(err)), CKQ_ERR_CONFIG,
 		       "NUL byte inside a line refused");
 	}
+	is_int(parse("seccomp = no\n", &c, err), 0, "seccomp = no");
+	ok(!c.seccomp, "... turns the filter off");
+	is_int(parse("seccomp = no\nseccomp = yes\n", &c, err), 0, "seccomp = yes");
+	ok(c.seccomp, "... turns it on");
+	is_int(parse("seccomp = off\n", &c, err), CKQ_ERR_CONFIG, "seccomp = off refused");
+	ok(!strcmp(err, "ckqd.conf line 1: seccomp must be yes or no"), "saying what it takes: %s", err);
+	is_int(parse("seccomp = YES\n", &c, err), CKQ_ERR_CONFIG, "yes is case-sensitive");
+	is_int(parse("user = ckq-d_1.x\n", &c, err), 0, "user of A-Z a-z 0-9 . _ -");
+	ok(!strcmp(c.user, "ckq-d_1.x"), "user read: %s", c.user);
+	is_int(parse("user = -ckqd\n", &c, err), CKQ_ERR_CONFIG, "user starting with - refused");
+	is_int(parse("user = ck qd\n", &c, err), CKQ_ERR_CONFIG, "user with a space refused");
+	is_int(parse("user = ck/qd\n", &c, err), CKQ_ERR_CONFIG, "user with a slash refused");
+	{
+		char line[sizeof(c.user) + 16];
+
+		snprintf(line, sizeof(line), "user = %0*d\n", (int)sizeof(c.user), 0);
+		is_int(parse(line, &c, err), CKQ_ERR_CONFIG, "user with no room for its NUL refused");
+		snprintf(line, sizeof(line), "user = %0*d\n", (int)sizeof(c.user) - 1, 0);
+		is_int(parse(line, &c, err), 0, "user one shorter accepted");
+	}
 }
 
 static void test_duration_ports(void)
@@ -140,6 +160,11 @@ static void test_user(void)
 	memset(&u, 0, sizeof(u));
 	is_int(user_parse("revoked = maybe\n", 16, "u.conf", &u, err, sizeof(err)), CKQ_ERR_CONFIG,
 	       "revoked must be yes/no");
+	user_clear(&u);
+	memset(&u, 0, sizeof(u));
+	is_int(user_parse("nat = 1\n", 8, "u.conf", &u, err, sizeof(err)), CKQ_ERR_CONFIG,
+	       "nat must be yes/no");
+	ok(!strcmp(err, "u.conf line 1: nat must be yes or no"), "saying so: %s", err);
 	user_clear(&u);
 	memset(&u, 0, sizeof(u));
 	{
