@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "addr.h"
 #include "crypto.h"
@@ -79,6 +80,13 @@ void conf_defaults(struct ckqd_conf *c);
 int conf_parse(const char *text, size_t len, const char *fname,
 	       struct ckqd_conf *c, char *err, size_t err_len);
 int conf_load(const char *dir, struct ckqd_conf *c, char *err, size_t err_len);
+/*
+ * The uid and gid of ckqd's user ("root" is 0 and 0, whatever the user
+ * database says): what ckqd drops to and ckq-admin gives users/ to. When
+ * there is no such user, CKQ_ERR_NOUSER and err says how to create one;
+ * CKQ_ERR_IO when the lookup itself failed.
+ */
+int conf_user_lookup(const char *user, uid_t *uid, gid_t *gid, char *err, size_t err_len);
 /*
  * Where ckqd says how its reloads went, beside its pid file, so that
  * ckq-admin can wait for one that read its change: "pid", "started" and

@@ -10,13 +10,6 @@
 #define SANDBOX_CAPS "CAP_NET_ADMIN and CAP_NET_RAW"
 
 /*
- * The uid and gid of the user ckqd runs as ("root" is 0 and 0). When there
- * is no such user, CKQ_ERR_NOUSER and err says how to create one.
- */
-int sandbox_lookup(const char *user, uid_t *uid, gid_t *gid,
-		   char *err, size_t err_len);
-
-/*
  * Becomes user for good (groups cleared), keeping only CAP_NET_ADMIN and
  * CAP_NET_RAW, permitted and bounding sets alike (uid 0 included), sets
  * no_new_privs and loads a seccomp filter that allows only what ckqd does

@@ -192,7 +192,7 @@ static int load_users(struct ckqd *d, bool initial)
 	 * ckq-admin makes the users files root's, readable by our group (older
 	 * versions gave them to our user); we read them as root first.
 	 */
-	if (initial && sandbox_lookup(conf.user, &uid, &gid, err, sizeof(err)) == 0) {
+	if (initial && conf_user_lookup(conf.user, &uid, &gid, err, sizeof(err)) == 0) {
 		file_trust_uid(uid);
 		file_trust_gid(gid);
 	}
@@ -541,7 +541,7 @@ int main(int argc, char *argv[])
 		log_err("%s", err);
 		goto out;
 	}
-	if (sandbox_lookup(d.conf.user, &uid, &gid, err, sizeof(err)) < 0) {
+	if (conf_user_lookup(d.conf.user, &uid, &gid, err, sizeof(err)) < 0) {
 		log_err("%s/ckqd.conf: %s", d.dir, err);
 		goto out;
 	}

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,6 +204,38 @@ int conf_load(const char *dir, struct ckqd_conf *c, char *err, size_t err_len)
 	ret = conf_parse(text, len, path, c, err, err_len);
 	free(text);
 	return ret;
+}
+
+int conf_user_lookup(const char *user, uid_t *uid, gid_t *gid, char *err, size_t err_len)
+{
+	struct passwd *pw;
+
+	if (!strcmp(user, "root")) {
+		*uid = 0;
+		*gid = 0;
+		return 0;
+	}
+	errno = 0;
+	pw = getpwnam(user);
+	if (!pw) {
+		int saved = errno;
+
+		/* "Not found" comes back as any of several errno values, or none. */
+		if (saved == EIO || saved == EMFILE || saved == ENFILE ||
+		    saved == ENOMEM || saved == EINTR) {
+			snprintf(err, err_len, "cannot look up user '%s': %s", user, strerror(saved));
+			errno = saved;
+			return CKQ_ERR_IO;
+		}
+		snprintf(err, err_len,
+			 "user '%s' does not exist: create it with "
+			 "'adduser --system --no-create-home %s', or set user = root in "
+			 "ckqd.conf (capabilities are dropped either way)", user, user);
+		return CKQ_ERR_NOUSER;
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 0;
 }
 
 void conf_reload_file(const struct ckqd_conf *c, char *out, size_t out_len)
