@@ -317,7 +317,7 @@ reasons=$(perl -0ne 'print "$1\n" while /\brefuse\(([^;]*)\);/g' "$srcdir/src/ck
 	grep -oE '"[a-z_]+"|CKQ_REFUSE_[A-Z_]+' | while read -r r; do
 		case $r in
 		CKQ_REFUSE_*)
-			sed -nE "s/.*\[$r\] = \"([a-z_]+)\".*/\1/p" "$srcdir/src/lib/stats.c" 2>/dev/null |
+			sed -nE "s/.*\[$r\] = \{ \"([a-z_]+)\".*/\1/p" "$srcdir/src/lib/stats.c" 2>/dev/null |
 				grep . || echo "unnamed:$r"
 			;;
 		*) echo "${r//\"/}" ;;
