@@ -6,7 +6,7 @@
 # command's own subsection), every command must have one, every ckqd.conf
 # keyword of src/lib/conf.c must be described in ckqd.conf(5) with the
 # default that 'ckq-admin init' writes, and be in that file and in
-# contrib/ckqd.conf.example; likewise the user-file keys, the refusal
+# contrib/ckqd.conf.example; likewise the user-file keys (src/lib/userdb.c), the refusal
 # reasons of src/ckqd/engine.c and the client's server-file keys. The man
 # pages must format without a warning. The bash completions must offer
 # every command and option, and complete server and user names from the
@@ -288,7 +288,7 @@ cp "$tmp/etc/server.key" "$tmp/etc/server.pub" "$tmp/ex/" 2>/dev/null
 ok $? "contrib/ckqd.conf.example with every setting uncommented passes ckqd -t"
 diag <"$tmp/t.out"
 
-userkeys=$(sed -n '/^int user_parse/,/^}/p' "$srcdir/src/lib/conf.c" |
+userkeys=$(sed -n '/^int user_parse/,/^}/p' "$srcdir/src/lib/userdb.c" |
 	sed -nE 's/.*strcmp\(it\.key, "([a-z_]+)"\).*/\1/p')
 section "$conf5" "USER FILES" >"$tmp/user-section"
 missing=
