@@ -81,6 +81,14 @@ int conf_parse(const char *text, size_t len, const char *fname,
 	       struct ckqd_conf *c, char *err, size_t err_len);
 int conf_load(const char *dir, struct ckqd_conf *c, char *err, size_t err_len);
 /*
+ * For a reload: puts back from running every setting that changes only on
+ * restart (the sockets, grant handle, files and sandbox were made with
+ * them), and names those that differed in kept, comma-separated. Returns
+ * how many differed.
+ */
+size_t conf_keep_restart_only(struct ckqd_conf *c, const struct ckqd_conf *running,
+			      char *kept, size_t kept_len);
+/*
  * The uid and gid of ckqd's user ("root" is 0 and 0, whatever the user
  * database says): what ckqd drops to and ckq-admin gives users/ to. When
  * there is no such user, CKQ_ERR_NOUSER and err says how to create one;

@@ -216,39 +216,11 @@ static int load_users(struct ckqd *d, bool initial)
 		if (db->users[i].load_error && !(ret < 0))
 			log_err("user %s is refused until their files load: %s", db->users[i].name,
 				db->users[i].load_error);
-	if (!initial && (conf.knock_port != d->conf.knock_port || conf.queue != d->conf.queue ||
-			 conf.queue_maxlen != d->conf.queue_maxlen || conf.queues != d->conf.queues ||
-			 strcmp(conf.pid_file, d->conf.pid_file) ||
-			 conf.max_pending != d->conf.max_pending ||
-			 conf.replay_capacity != d->conf.replay_capacity ||
-			 strcmp(conf.user, d->conf.user) || strcmp(conf.state_dir, d->conf.state_dir) ||
-			 strcmp(conf.stats_file, d->conf.stats_file) ||
-			 conf.source_burst != d->conf.source_burst ||
-			 conf.source_rate != d->conf.source_rate ||
-			 conf.source_table != d->conf.source_table || conf.seccomp != d->conf.seccomp))
-		log_warn("knock_port, queue, queues, queue_maxlen, pid_file, max_pending, replay_capacity, "
-			 "user, state_dir, stats_file, seccomp and source_* change only on restart");
 	if (!initial) {
-		/* The grant handle was opened for the first backend: keep it. */
-		if (conf.grants != d->conf.grants)
-			log_warn("grants changes only on restart: still %s",
-				 grant_backend_name(d->conf.grants));
-		conf.grants = d->conf.grants;
-		conf.knock_port = d->conf.knock_port;
-		conf.queue = d->conf.queue;
-		conf.queue_maxlen = d->conf.queue_maxlen;
-		conf.queues = d->conf.queues;
-		/* The pid file stays where ckq-admin and we will look for it. */
-		memcpy(conf.pid_file, d->conf.pid_file, sizeof(conf.pid_file));
-		conf.max_pending = d->conf.max_pending;
-		conf.replay_capacity = d->conf.replay_capacity;
-		memcpy(conf.user, d->conf.user, sizeof(conf.user));
-		memcpy(conf.state_dir, d->conf.state_dir, sizeof(conf.state_dir));
-		memcpy(conf.stats_file, d->conf.stats_file, sizeof(conf.stats_file));
-		conf.source_burst = d->conf.source_burst;
-		conf.source_rate = d->conf.source_rate;
-		conf.source_table = d->conf.source_table;
-		conf.seccomp = d->conf.seccomp;
+		char kept[512];
+
+		if (conf_keep_restart_only(&conf, &d->conf, kept, sizeof(kept)))
+			log_warn("%s change only on restart: still as ckqd started", kept);
 	}
 	/*
 	 * The swap. Workers change TOTP steps only while they hold the read

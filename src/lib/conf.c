@@ -41,33 +41,44 @@ void conf_defaults(struct ckqd_conf *c)
 
 enum kind { K_PORT, K_U16, K_U32, K_DURATION, K_LEVEL, K_PATH, K_USER, K_BOOL, K_GRANTS };
 
+/*
+ * RESTART: ckqd opened a socket, a table, a file or its sandbox with it, so
+ * a reload keeps the value it started with (conf_keep_restart_only).
+ */
+enum when { RESTART, RELOAD };
+
+#define FIELD(f) offsetof(struct ckqd_conf, f), sizeof(((struct ckqd_conf *)0)->f)
+
 static const struct keyword {
 	const char *name;
 	enum kind kind;
-	size_t off;
+	size_t off, size;
 	uint32_t min, max;
+	enum when when;
 } keywords[] = {
-	{ "knock_port", K_PORT, offsetof(struct ckqd_conf, knock_port), 1, 65535 },
-	{ "queue", K_U16, offsetof(struct ckqd_conf, queue), 0, 65535 },
-	{ "queues", K_U16, offsetof(struct ckqd_conf, queues), 1, 64 },
-	{ "queue_maxlen", K_U32, offsetof(struct ckqd_conf, queue_maxlen), 16, 1 << 20 },
-	{ "freshness", K_DURATION, offsetof(struct ckqd_conf, freshness), 5, 3600 },
-	{ "default_grant", K_DURATION, offsetof(struct ckqd_conf, default_grant), 1, GRANT_TIMEOUT_MAX },
-	{ "max_grant", K_DURATION, offsetof(struct ckqd_conf, max_grant), 1, GRANT_TIMEOUT_MAX },
-	{ "challenge_timeout", K_DURATION, offsetof(struct ckqd_conf, challenge_timeout), 1, 300 },
-	{ "max_pending", K_U32, offsetof(struct ckqd_conf, max_pending), 1, 1 << 20 },
-	{ "replay_capacity", K_U32, offsetof(struct ckqd_conf, replay_capacity), 16, 1 << 24 },
-	{ "log_level", K_LEVEL, offsetof(struct ckqd_conf, log_level), 0, 0 },
-	{ "pid_file", K_PATH, offsetof(struct ckqd_conf, pid_file), 0, 0 },
-	{ "user", K_USER, offsetof(struct ckqd_conf, user), 0, 0 },
-	{ "state_dir", K_PATH, offsetof(struct ckqd_conf, state_dir), 0, 0 },
-	{ "stats_file", K_PATH, offsetof(struct ckqd_conf, stats_file), 0, 0 },
-	{ "source_burst", K_U32, offsetof(struct ckqd_conf, source_burst), 1, 1000 },
-	{ "source_rate", K_U32, offsetof(struct ckqd_conf, source_rate), 1, 1000 },
-	{ "source_table", K_U32, offsetof(struct ckqd_conf, source_table), 16, 1 << 22 },
-	{ "seccomp", K_BOOL, offsetof(struct ckqd_conf, seccomp), 0, 0 },
-	{ "grants", K_GRANTS, offsetof(struct ckqd_conf, grants), 0, 0 },
+	{ "knock_port", K_PORT, FIELD(knock_port), 1, 65535, RESTART },
+	{ "queue", K_U16, FIELD(queue), 0, 65535, RESTART },
+	{ "queues", K_U16, FIELD(queues), 1, 64, RESTART },
+	{ "queue_maxlen", K_U32, FIELD(queue_maxlen), 16, 1 << 20, RESTART },
+	{ "freshness", K_DURATION, FIELD(freshness), 5, 3600, RELOAD },
+	{ "default_grant", K_DURATION, FIELD(default_grant), 1, GRANT_TIMEOUT_MAX, RELOAD },
+	{ "max_grant", K_DURATION, FIELD(max_grant), 1, GRANT_TIMEOUT_MAX, RELOAD },
+	{ "challenge_timeout", K_DURATION, FIELD(challenge_timeout), 1, 300, RELOAD },
+	{ "max_pending", K_U32, FIELD(max_pending), 1, 1 << 20, RESTART },
+	{ "replay_capacity", K_U32, FIELD(replay_capacity), 16, 1 << 24, RESTART },
+	{ "log_level", K_LEVEL, FIELD(log_level), 0, 0, RELOAD },
+	{ "pid_file", K_PATH, FIELD(pid_file), 0, 0, RESTART },
+	{ "user", K_USER, FIELD(user), 0, 0, RESTART },
+	{ "state_dir", K_PATH, FIELD(state_dir), 0, 0, RESTART },
+	{ "stats_file", K_PATH, FIELD(stats_file), 0, 0, RESTART },
+	{ "source_burst", K_U32, FIELD(source_burst), 1, 1000, RESTART },
+	{ "source_rate", K_U32, FIELD(source_rate), 1, 1000, RESTART },
+	{ "source_table", K_U32, FIELD(source_table), 16, 1 << 22, RESTART },
+	{ "seccomp", K_BOOL, FIELD(seccomp), 0, 0, RESTART },
+	{ "grants", K_GRANTS, FIELD(grants), 0, 0, RESTART },
 };
+
+#define N_KEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
 
 /* What useradd(8) takes by default, so a name never needs quoting. */
 static bool user_name_ok(const char *s, size_t size)
@@ -90,7 +101,7 @@ int conf_parse(const char *text, size_t len, const char *fname,
 		uint32_t v = 0;
 		size_t i;
 
-		for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+		for (i = 0; i < N_KEYWORDS; i++)
 			if (!strcmp(it.key, keywords[i].name))
 				k = &keywords[i];
 		if (!k) {
@@ -111,12 +122,12 @@ int conf_parse(const char *text, size_t len, const char *fname,
 			memcpy(field, &r, sizeof(r));
 			continue;
 		case K_PATH:
-			if (it.value[0] != '/' || strlen(it.value) >= sizeof(c->pid_file)) {
+			if (it.value[0] != '/' || strlen(it.value) >= k->size) {
 				snprintf(err, err_len, "%s line %u: %s must be an absolute path",
 					 fname, it.line, k->name);
 				return CKQ_ERR_CONFIG;
 			}
-			memcpy(field, it.value, strlen(it.value) + 1);
+			strncpy((char *)field, it.value, k->size);
 			continue;
 		case K_BOOL:
 			if (parse_yes_no(it.value, (bool *)field) < 0) {
@@ -133,13 +144,13 @@ int conf_parse(const char *text, size_t len, const char *fname,
 			}
 			continue;
 		case K_USER:
-			if (!user_name_ok(it.value, sizeof(c->user))) {
+			if (!user_name_ok(it.value, k->size)) {
 				snprintf(err, err_len,
 					 "%s line %u: user '%s' is not a user name (root, or 1 to %zu of A-Z a-z 0-9 . _ -, not starting with -)",
-					 fname, it.line, it.value, sizeof(c->user) - 1);
+					 fname, it.line, it.value, k->size - 1);
 				return CKQ_ERR_CONFIG;
 			}
-			memcpy(field, it.value, strlen(it.value) + 1);
+			strncpy((char *)field, it.value, k->size);
 			continue;
 		case K_DURATION:
 			r = parse_duration(it.value, &v);
@@ -178,6 +189,31 @@ int conf_parse(const char *text, size_t len, const char *fname,
 		return CKQ_ERR_CONFIG;
 	}
 	return 0;
+}
+
+size_t conf_keep_restart_only(struct ckqd_conf *c, const struct ckqd_conf *running,
+			      char *kept, size_t kept_len)
+{
+	size_t i, n = 0, used = 0;
+
+	if (kept_len)
+		kept[0] = '\0';
+	for (i = 0; i < N_KEYWORDS; i++) {
+		const struct keyword *k = &keywords[i];
+		uint8_t *field = (uint8_t *)c + k->off;
+		const uint8_t *was = (const uint8_t *)running + k->off;
+
+		if (k->when == RELOAD || !memcmp(field, was, k->size))
+			continue;
+		memcpy(field, was, k->size);
+		if (used < kept_len) {
+			int w = snprintf(kept + used, kept_len - used, "%s%s", n ? ", " : "", k->name);
+
+			used += w > 0 ? (size_t)w : 0;
+		}
+		n++;
+	}
+	return n;
 }
 
 int conf_load(const char *dir, struct ckqd_conf *c, char *err, size_t err_len)
