@@ -30,7 +30,7 @@
 #endif
 #endif
 
-static const cap_value_t kept_caps[] = { CAP_NET_ADMIN, CAP_NET_RAW };
+static const cap_value_t kept_caps[] = { CAP_NET_ADMIN };
 #define N_KEPT ((int)(sizeof(kept_caps) / sizeof(kept_caps[0])))
 
 __attribute__((format(printf, 4, 5)))
