@@ -271,6 +271,20 @@ ok "$([ -z "$nodefault" ] && echo 0 || echo 1)" "the ckqd.conf of ckq-admin init
 ok "$([ -z "$noexample$badexample" ] && echo 0 || echo 1)" "contrib/ckqd.conf.example lists every keyword with init's default${noexample:+ (missing:$noexample)}${badexample:+ (differ:$badexample)}"
 ok "$([ -z "$badman" ] && echo 0 || echo 1)" "ckqd.conf(5) gives the default init writes for every keyword${badman:+ (wrong or missing:$badman)}"
 
+# conf.c's keywords[] says which settings a reload keeps as ckqd started;
+# ckqd.conf(5) marks exactly those "Restart.".
+restart=$(sed -nE 's/.*\{ "([a-z_]+)", K_.*, RESTART \},.*/\1/p' "$srcdir/src/lib/conf.c")
+badrestart=
+for k in $keywords; do
+	entry=$(awk -v k="$k" 'f && /^       [^ ]/ { exit } f { print } $0 ~ "^       " k " = " { f = 1 }' "$tmp/conf-section")
+	marked=no
+	grep -qE "(^| )Restart\.( |\$)" <<<"$entry" && marked=yes
+	want=no
+	grep -qx -- "$k" <<<"$restart" && want=yes
+	[ "$marked" = "$want" ] || badrestart="$badrestart $k(table:$want,man:$marked)"
+done
+ok "$([ "$(wc -w <<<"$restart")" -ge 10 ] && [ -z "$badrestart" ] && echo 0 || echo 1)" "ckqd.conf(5) marks Restart exactly the $(wc -w <<<"$restart") settings conf.c's table keeps on reload${badrestart:+ (differ:$badrestart)}"
+
 extra=
 for k in $(sed -nE 's/^       ([a-z_]+) = .*/\1/p' "$tmp/conf-section") \
 	 $(sed -nE 's/^#([a-z_]+) = .*/\1/p' "$defaults" "$example"); do
