@@ -239,6 +239,19 @@ void user_clear(struct ckq_user *u)
 	wipe(u, sizeof(*u));
 }
 
+/* users/NAME.EXT into text; path gets its name. NAME.conf holds the TOTP secret. */
+static int user_file_read(const char *dir, const char *name, const char *ext,
+			  char path[PATH_MAX], char **text, size_t *len, char *err, size_t err_len)
+{
+	int ret;
+
+	snprintf(path, PATH_MAX, "%s/users/%s.%s", dir, name, ext);
+	ret = file_read(path, !strcmp(ext, "conf"), text, len, err, err_len);
+	if (ret == CKQ_ERR_IO)
+		owner_hint(path, err, err_len);
+	return ret;
+}
+
 int user_load(const char *dir, const char *name, struct ckq_user *u,
 	      char *err, size_t err_len)
 {
@@ -252,10 +265,7 @@ int user_load(const char *dir, const char *name, struct ckq_user *u,
 		return CKQ_ERR_FORMAT;
 	}
 	memcpy(u->name, name, strlen(name) + 1);
-	snprintf(path, sizeof(path), "%s/users/%s.conf", dir, name);
-	ret = file_read(path, true, &text, &len, err, err_len);
-	if (ret == CKQ_ERR_IO)
-		owner_hint(path, err, err_len);
+	ret = user_file_read(dir, name, "conf", path, &text, &len, err, err_len);
 	if (ret < 0)
 		return ret;
 	ret = user_parse(text, len, path, u, err, err_len);
@@ -263,10 +273,7 @@ int user_load(const char *dir, const char *name, struct ckq_user *u,
 	free(text);
 	if (ret < 0)
 		goto fail;
-	snprintf(path, sizeof(path), "%s/users/%s.pub", dir, name);
-	ret = file_read(path, false, &text, &len, err, err_len);
-	if (ret == CKQ_ERR_IO)
-		owner_hint(path, err, err_len);
+	ret = user_file_read(dir, name, "pub", path, &text, &len, err, err_len);
 	if (ret < 0)
 		goto fail;
 	ret = key_from_pem(text, len, false, &u->key);
