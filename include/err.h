@@ -7,14 +7,15 @@
  * these negative codes on failure; only the programs' main() turn them into
  * messages and exit codes.
  *
- * Constructors follow one convention per kind:
- * - an object made from nothing but arguments (replay_new, srclimit_new,
- *   grant_open, nfqueue_open) returns a pointer, or NULL with errno set,
- *   like malloc() and fopen(): its only failures are the system's;
- * - an object parsed from files or bytes (userdb_load, server_key_load,
- *   conf_load, key_from_pem, key_generate) returns 0 or a CKQ_ERR_* code and
- *   hands the object back through an out pointer, so a caller can tell a
- *   malformed input from a missing one.
+ * Constructors, in the library and in ckqd alike, follow one of two
+ * conventions, by what can make them fail:
+ * - only the system (memory, a socket): a pointer, or NULL with errno set,
+ *   like malloc() and socket(): replay_new, srclimit_new, grant_open,
+ *   nfqueue_open;
+ * - anything else (a file, bytes to parse, the crypto library): 0 or a
+ *   CKQ_ERR_* code, the object through an out pointer, so that the caller
+ *   can tell a malformed input from a missing one: conf_load, userdb_load,
+ *   server_key_load, key_from_pem, key_generate.
  *
  * Refusals of a knock (revoked, expired, wrong port, address or source)
  * are not errors: they are enum ckq_refusal in stats.h.
