@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "addr.h"
 #include "crypto.h"
@@ -80,6 +81,21 @@ int conf_parse(const char *text, size_t len, const char *fname,
 	       struct ckqd_conf *c, char *err, size_t err_len);
 int conf_load(const char *dir, struct ckqd_conf *c, char *err, size_t err_len);
 /*
+ * For a reload: puts back from running every setting that changes only on
+ * restart (the sockets, grant handle, files and sandbox were made with
+ * them), and names those that differed in kept, comma-separated. Returns
+ * how many differed.
+ */
+size_t conf_keep_restart_only(struct ckqd_conf *c, const struct ckqd_conf *running,
+			      char *kept, size_t kept_len);
+/*
+ * The uid and gid of ckqd's user ("root" is 0 and 0, whatever the user
+ * database says): what ckqd drops to and ckq-admin gives users/ to. When
+ * there is no such user, CKQ_ERR_NOUSER and err says how to create one;
+ * CKQ_ERR_IO when the lookup itself failed.
+ */
+int conf_user_lookup(const char *user, uid_t *uid, gid_t *gid, char *err, size_t err_len);
+/*
  * Where ckqd says how its reloads went, beside its pid file, so that
  * ckq-admin can wait for one that read its change: "pid", "started" and
  * "done" (reload generations), "error" when the last one failed, and a
@@ -88,15 +104,20 @@ int conf_load(const char *dir, struct ckqd_conf *c, char *err, size_t err_len);
  */
 void conf_reload_file(const struct ckqd_conf *c, char *out, size_t out_len);
 
+/* The values of the user files: lists of ports and networks, dates. */
 int ports_parse(const char *s, struct port_spec *ports, size_t max, size_t *n);
 int ports_format(const struct port_spec *ports, size_t n, char *out, size_t out_len);
-bool user_may(const struct ckq_user *u, uint8_t proto, uint16_t port);
-bool user_source_ok(const struct ckq_user *u, const struct ckq_addr *src);
 int allow_parse(const char *s, struct cidr *allow, size_t max, size_t *n);
 /* "2027-01-31": the account works through that day (UTC). */
 int date_parse(const char *s, uint64_t *end);
 void date_format(uint64_t end, char out[16]);
 
+int server_key_load(const char *dir, bool private_part, struct ckq_key **out,
+		    char *err, size_t err_len);
+
+/* userdb.c: the users and their files. */
+bool user_may(const struct ckq_user *u, uint8_t proto, uint16_t port);
+bool user_source_ok(const struct ckq_user *u, const struct ckq_addr *src);
 /* A user file holds everything but the public key, which sits beside it. */
 int user_parse(const char *text, size_t len, const char *fname,
 	       struct ckq_user *u, char *err, size_t err_len);
@@ -123,8 +144,5 @@ int userdb_load(const char *dir, struct userdb **out, char *err, size_t err_len)
 int userdb_load_failsafe(const char *dir, struct userdb **out, char *err, size_t err_len);
 struct ckq_user *userdb_find(const struct userdb *db, const char *name);
 void userdb_free(struct userdb *db);
-
-int server_key_load(const char *dir, bool private_part, struct ckq_key **out,
-		    char *err, size_t err_len);
 
 #endif

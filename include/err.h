@@ -6,6 +6,21 @@
  * Library code returns 0 (or a non-negative count) on success and one of
  * these negative codes on failure; only the programs' main() turn them into
  * messages and exit codes.
+ *
+ * Constructors, in the library and in ckqd alike, follow one of two
+ * conventions, by what can make them fail:
+ * - only the system (memory, a socket): a pointer, or NULL with errno set,
+ *   like malloc() and socket(): replay_new, srclimit_new, grant_open,
+ *   nfqueue_open;
+ * - anything else (a file, bytes to parse, the crypto library): 0 or a
+ *   CKQ_ERR_* code, the object through an out pointer, so that the caller
+ *   can tell a malformed input from a missing one: conf_load, userdb_load,
+ *   server_key_load, key_from_pem, key_generate.
+ *
+ * Refusals of a knock (revoked, expired, wrong port, address or source)
+ * are not errors: they are enum ckq_refusal in stats.h.
+ * The values are fixed: a removed code leaves a hole rather than
+ * renumbering the others.
  */
 enum {
 	CKQ_OK = 0,
@@ -27,9 +42,6 @@ enum {
 	CKQ_ERR_STALE = -16,        /* timestamp outside the freshness window */
 	CKQ_ERR_OTP = -17,          /* wrong or already used TOTP code */
 	CKQ_ERR_NOUSER = -18,
-	CKQ_ERR_REVOKED = -19,
-	CKQ_ERR_PORT = -20,         /* port not allowed for this user */
-	CKQ_ERR_ADDR = -21,         /* payload address differs from the header's */
 	CKQ_ERR_FULL = -22,         /* a bounded table is full */
 	CKQ_ERR_NOENT = -23,        /* no such entry, file or set */
 	CKQ_ERR_IO = -24,           /* see errno */
@@ -37,10 +49,7 @@ enum {
 	CKQ_ERR_CONFIG = -26,
 	CKQ_ERR_RANGE = -27,        /* a value outside its allowed range */
 	CKQ_ERR_IPSET = -28,
-	CKQ_ERR_NONCE = -29,        /* nonce mismatch */
-	CKQ_ERR_SOURCE = -30,       /* source address not allowed */
-	CKQ_ERR_EXPIRED = -31,      /* account expired */
-	CKQ_ERR_MAX_ = -32
+	CKQ_ERR_NONCE = -29         /* nonce mismatch */
 };
 
 const char *ckq_strerror(int err);

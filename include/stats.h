@@ -37,6 +37,8 @@ enum ckq_refusal {
 
 /* "bad_otp": the word of the log line "knock refused reason=..." */
 const char *stats_reason_name(enum ckq_refusal r);
+/* What the reason of that name means, for people; NULL for no reason of ckqd's. */
+const char *stats_reason_text(const char *name);
 
 struct ckq_stats {
 	/* counters */

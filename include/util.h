@@ -39,6 +39,15 @@ int mkdir_parents(const char *path, mode_t mode);
 int parse_u32(const char *s, uint32_t max, uint32_t *out);
 /* Seconds with an optional unit: 90, 90s, 15m, 2h, 1d. */
 int parse_duration(const char *s, uint32_t *out);
+/* Exactly "yes" or "no": the only booleans the configuration files take. */
+int parse_yes_no(const char *s, bool *out);
+/*
+ * Every one of len bytes is one of [A-Za-z0-9._-]: what user names, grant
+ * comments and ckqd's account name are made of, so that none of them needs
+ * quoting in a path, a set name or a log line. Callers add their own rules
+ * for length and first character.
+ */
+bool name_chars_ok(const char *s, size_t len);
 
 /*
  * Iterates over "key = value" lines, skipping blanks and # comments, with

@@ -6,7 +6,7 @@
 # command's own subsection), every command must have one, every ckqd.conf
 # keyword of src/lib/conf.c must be described in ckqd.conf(5) with the
 # default that 'ckq-admin init' writes, and be in that file and in
-# contrib/ckqd.conf.example; likewise the user-file keys, the refusal
+# contrib/ckqd.conf.example; likewise the user-file keys (src/lib/userdb.c), the refusal
 # reasons of src/ckqd/engine.c and the client's server-file keys. The man
 # pages must format without a warning. The bash completions must offer
 # every command and option, and complete server and user names from the
@@ -271,6 +271,20 @@ ok "$([ -z "$nodefault" ] && echo 0 || echo 1)" "the ckqd.conf of ckq-admin init
 ok "$([ -z "$noexample$badexample" ] && echo 0 || echo 1)" "contrib/ckqd.conf.example lists every keyword with init's default${noexample:+ (missing:$noexample)}${badexample:+ (differ:$badexample)}"
 ok "$([ -z "$badman" ] && echo 0 || echo 1)" "ckqd.conf(5) gives the default init writes for every keyword${badman:+ (wrong or missing:$badman)}"
 
+# conf.c's keywords[] says which settings a reload keeps as ckqd started;
+# ckqd.conf(5) marks exactly those "Restart.".
+restart=$(sed -nE 's/.*\{ "([a-z_]+)", K_.*, RESTART \},.*/\1/p' "$srcdir/src/lib/conf.c")
+badrestart=
+for k in $keywords; do
+	entry=$(awk -v k="$k" 'f && /^       [^ ]/ { exit } f { print } $0 ~ "^       " k " = " { f = 1 }' "$tmp/conf-section")
+	marked=no
+	grep -qE "(^| )Restart\.( |\$)" <<<"$entry" && marked=yes
+	want=no
+	grep -qx -- "$k" <<<"$restart" && want=yes
+	[ "$marked" = "$want" ] || badrestart="$badrestart $k(table:$want,man:$marked)"
+done
+ok "$([ "$(wc -w <<<"$restart")" -ge 10 ] && [ -z "$badrestart" ] && echo 0 || echo 1)" "ckqd.conf(5) marks Restart exactly the $(wc -w <<<"$restart") settings conf.c's table keeps on reload${badrestart:+ (differ:$badrestart)}"
+
 extra=
 for k in $(sed -nE 's/^       ([a-z_]+) = .*/\1/p' "$tmp/conf-section") \
 	 $(sed -nE 's/^#([a-z_]+) = .*/\1/p' "$defaults" "$example"); do
@@ -288,7 +302,7 @@ cp "$tmp/etc/server.key" "$tmp/etc/server.pub" "$tmp/ex/" 2>/dev/null
 ok $? "contrib/ckqd.conf.example with every setting uncommented passes ckqd -t"
 diag <"$tmp/t.out"
 
-userkeys=$(sed -n '/^int user_parse/,/^}/p' "$srcdir/src/lib/conf.c" |
+userkeys=$(sed -n '/^int user_parse/,/^}/p' "$srcdir/src/lib/userdb.c" |
 	sed -nE 's/.*strcmp\(it\.key, "([a-z_]+)"\).*/\1/p')
 section "$conf5" "USER FILES" >"$tmp/user-section"
 missing=
@@ -317,7 +331,7 @@ reasons=$(perl -0ne 'print "$1\n" while /\brefuse\(([^;]*)\);/g' "$srcdir/src/ck
 	grep -oE '"[a-z_]+"|CKQ_REFUSE_[A-Z_]+' | while read -r r; do
 		case $r in
 		CKQ_REFUSE_*)
-			sed -nE "s/.*\[$r\] = \"([a-z_]+)\".*/\1/p" "$srcdir/src/lib/stats.c" 2>/dev/null |
+			sed -nE "s/.*\[$r\] = \{ \"([a-z_]+)\".*/\1/p" "$srcdir/src/lib/stats.c" 2>/dev/null |
 				grep . || echo "unnamed:$r"
 			;;
 		*) echo "${r//\"/}" ;;

@@ -49,7 +49,7 @@ static const char default_conf[] =
 	"#log_level = info\n"
 	"#pid_file = /run/ckqd/ckqd.pid\n"
 	"# The user ckqd runs as once its sockets are open, keeping only\n"
-	"# CAP_NET_ADMIN and CAP_NET_RAW; it owns users/ so that it can reread it.\n"
+	"# CAP_NET_ADMIN; it owns users/ so that it can reread it.\n"
 	"# root keeps uid 0 but drops every other capability too.\n"
 	"#user = ckqd\n"
 	"# Where the replay cache and each user's last TOTP step outlive a restart\n"

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -81,21 +80,10 @@ int daemon_owner(uid_t *uid, gid_t *gid)
 {
 	char err[CKQ_ERRBUF] = "";
 	struct ckqd_conf conf;
-	struct passwd *pw;
 
-	if (conf_load(admin_dir, &conf, err, sizeof(err)) < 0)
+	if (conf_load(admin_dir, &conf, err, sizeof(err)) < 0 ||
+	    conf_user_lookup(conf.user, uid, gid, err, sizeof(err)) < 0)
 		return 0;
-	/* As ckqd's sandbox_lookup(): root is root, whatever the user database says. */
-	if (!strcmp(conf.user, "root")) {
-		*uid = 0;
-		*gid = 0;
-		return 1;
-	}
-	pw = getpwnam(conf.user);
-	if (!pw)
-		return 0;
-	*uid = pw->pw_uid;
-	*gid = pw->pw_gid;
 	return 1;
 }
 

@@ -88,8 +88,6 @@ int knock_line_parse(const char *line, size_t len, struct knock_line *k);
  */
 int knock_lines_tail(const char *path, struct knock_line *out, size_t max, size_t *n,
 		     char *why, size_t why_len);
-/* What a refusal reason means, for people; NULL for an unknown one. */
-const char *reason_text(const char *reason);
 
 /* --- pages and actions (web_pages.c) ------------------------------------- */
 

@@ -289,36 +289,3 @@ int knock_lines_tail(const char *path, struct knock_line *out, size_t max, size_
 	*n = got;
 	return 0;
 }
-
-const char *reason_text(const char *reason)
-{
-	static const struct {
-		const char *reason, *text;
-	} t[] = {
-		{ "replay", "a message 1 seen before (a replay, or a client resending after too long)" },
-		{ "rate_limited", "this source asked for more key work than source_burst and source_rate allow" },
-		{ "undecryptable", "the session key or body did not decrypt: not for this server's key" },
-		{ "unknown_user", "no such user" },
-		{ "revoked", "the user is revoked" },
-		{ "bad_signature", "the request was not signed by the user's key" },
-		{ "stale_timestamp", "the client's clock is off by more than freshness" },
-		{ "expired", "the user's account has expired" },
-		{ "source_not_allowed", "the source address is outside the user's allow_from" },
-		{ "nat_not_allowed", "NAT mode asked for, but not allowed to this user" },
-		{ "address_mismatch", "the signed address is not the packet's source (NAT? try ckq open --nat)" },
-		{ "port_not_allowed", "the user may not open that port" },
-		{ "bad_otp", "wrong TOTP code, or one already used" },
-		{ "otp_locked", "too many wrong codes with this user's key: locked (ckq-admin unlock)" },
-		{ "replay_cache_full", "the replay cache is full of live entries: ckqd fails closed" },
-		{ "unknown_session", "a response to no pending challenge (timed out, or another source)" },
-		{ "nonce_reused", "a second, different response to one challenge" },
-		{ "bad_response", "the response did not decrypt or verify" },
-		{ "ipset", "the kernel refused the grant (is the ipset there?)" },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (!strcmp(reason, t[i].reason))
-			return t[i].text;
-	return NULL;
-}

@@ -692,7 +692,7 @@ static void counters(struct page *pg)
 		if (!s.refused[i])
 			continue;
 		page_fmt(pg, "<tr><td><code>%s</code></td><td>%llu</td><td>%s</td></tr>", why,
-			 (unsigned long long)s.refused[i], reason_text(why) ? reason_text(why) : "");
+			 (unsigned long long)s.refused[i], stats_reason_text(why) ? stats_reason_text(why) : "");
 	}
 	page_raw(pg, "</tbody></table>\n");
 }
@@ -726,7 +726,7 @@ static void decisions(struct page *pg, const struct web_ctx *c)
 	page_raw(pg, "<table class=\"log\" id=\"log\"><thead><tr><th>When</th><th>Decision</th>"
 		 "<th>User</th><th>Source</th><th>Port</th><th>Detail</th></tr></thead><tbody>\n");
 	for (i = n; i-- > 0;) {
-		const char *text = k[i].reason[0] ? reason_text(k[i].reason) : NULL;
+		const char *text = k[i].reason[0] ? stats_reason_text(k[i].reason) : NULL;
 
 		page_fmt(pg, "<tr class=\"%s\"><td>%s</td><td><span class=\"st %s\">%s</span></td>"
 			 "<td>%s</td><td>%s</td><td>%s</td><td>", k[i].verb, k[i].when[0] ? k[i].when : "\xe2\x80\x94",

@@ -161,6 +161,16 @@ void engine_free(struct ckqd *d);
 /* d->cnt read counter by counter as the workers bump them (CNT_INC). */
 void engine_counters(struct ckqd *d, struct ckq_stats *out);
 
+/*
+ * Users and the settings that may change while ckqd runs (the others are
+ * kept: conf_keep_restart_only); hup_ms: when SIGHUP came, for the log.
+ */
+int reload_users(struct ckqd *d, bool initial, uint64_t hup_ms);
+/* reload.state: the generations started and done, and the broken users. */
+void reload_state_write(struct ckqd *d);
+/* On SIGHUP, from the main loop: a generation started, read, done. */
+void reload_signalled(struct ckqd *d, uint64_t hup_ms);
+
 int state_load(struct ckqd *d);
 /* Under d->lock: marks the state to be written by the main loop. */
 int state_save(struct ckqd *d);

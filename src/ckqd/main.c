@@ -42,14 +42,6 @@ static uint64_t hup_ms_now(void)
 
 static volatile uint64_t hup_ms;
 
-static uint64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* Workers read want_exit and may set it: atomic, and lock-free in a signal handler. */
 #define EXITING() __atomic_load_n(&want_exit, __ATOMIC_ACQUIRE)
 #define SET_EXIT() __atomic_store_n(&want_exit, 1, __ATOMIC_RELEASE)
@@ -83,212 +75,6 @@ static void usage(FILE *f)
 		"Signals: SIGHUP reloads ckqd.conf and the users; SIGTERM and SIGINT exit.\n"
 		"To use every core, set queues = N in ckqd.conf and spread the knock port\n"
 		"over the queues with --queue-balance in the NFQUEUE rule (ckqd.conf(5)).\n");
-}
-
-/*
- * The reload generations ckq-admin waits for (conf_reload_file): started
- * before a reload reads anything, done once its result is in force.
- */
-static uint64_t reload_started, reload_done;
-static char reload_error[CKQ_ERRBUF];
-
-#define RELOAD_BROKEN_MAX 1000
-
-static void reload_state_write(struct ckqd *d)
-{
-	char path[PATH_MAX], *buf;
-	size_t cap = 256 + sizeof(reload_error), used, i, listed = 0;
-	const struct userdb *db = d->users;
-
-	if (db)
-		cap += (db->broken < RELOAD_BROKEN_MAX ? db->broken : RELOAD_BROKEN_MAX) *
-		       (CKQ_USER_MAX + CKQ_ERRBUF + 16);
-	buf = malloc(cap);
-	if (!buf)
-		return;
-	used = (size_t)snprintf(buf, cap,
-				"# ckqd's reloads, for ckq-admin: a change is in force once done\n"
-				"# passes the started it read after making the change\n"
-				"pid = %ld\nstarted = %llu\ndone = %llu\n", (long)getpid(),
-				(unsigned long long)reload_started, (unsigned long long)reload_done);
-	if (reload_error[0])
-		used += (size_t)snprintf(buf + used, cap - used, "error = %s\n", reload_error);
-	for (i = 0; db && i < db->n && listed < RELOAD_BROKEN_MAX; i++) {
-		if (!db->users[i].load_error)
-			continue;
-		used += (size_t)snprintf(buf + used, cap - used, "broken = %s: %s\n",
-					 db->users[i].name, db->users[i].load_error);
-		listed++;
-	}
-	if (db && db->broken > listed)
-		used += (size_t)snprintf(buf + used, cap - used, "truncated = yes\n");
-	conf_reload_file(&d->conf, path, sizeof(path));
-	if (file_write_atomic(path, buf, used, 0644) < 0)
-		log_rl(&d->rl_error, LOG_WARNING,
-		       "cannot write %s: %s (ckq-admin cannot tell that ckqd reloaded)", path,
-		       strerror(errno));
-	free(buf);
-}
-
-/*
- * users/ itself cannot be read: nobody's knock is taken until it can be,
- * rather than everyone's as it was before the change we could not see.
- */
-static struct userdb *userdb_refuse_all(const struct userdb *old, const char *why)
-{
-	struct userdb *db = calloc(1, sizeof(*db));
-	size_t i;
-
-	if (!db)
-		return NULL;
-	if (old && old->n) {
-		db->users = calloc(old->n, sizeof(*db->users));
-		if (!db->users) {
-			free(db);
-			return NULL;
-		}
-	}
-	for (i = 0; old && i < old->n; i++) {
-		struct ckq_user *u = &db->users[db->n];
-
-		memcpy(u->name, old->users[i].name, sizeof(u->name));
-		u->revoked = true;
-		u->load_error = strdup(why);
-		if (!u->load_error)
-			break;
-		db->n++;
-		db->broken++;
-	}
-	return db;
-}
-
-/*
- * Users and settings that can change without a restart. The files are
- * read and the keys parsed without any lock; the workers wait only for the
- * swap of two pointers' worth, and the old database is freed after it.
- */
-static int load_users(struct ckqd *d, bool initial)
-{
-	char err[CKQ_ERRBUF] = "";
-	struct ckqd_conf conf;
-	struct userdb *db, *old;
-	uint64_t lock_us[3];
-	uid_t uid;
-	gid_t gid;
-	size_t i;
-	int ret;
-
-	reload_error[0] = '\0';
-	ret = conf_load(d->dir, &conf, err, sizeof(err));
-	if (ret < 0) {
-		log_err("%s", err[0] ? err : ckq_strerror(ret));
-		if (initial)
-			return ret;
-		/* The users still reload: a typo in ckqd.conf must not keep a revoked key. */
-		log_warn("keeping the settings of the last good ckqd.conf");
-		conf = d->conf;
-	}
-	/*
-	 * ckq-admin makes the users files root's, readable by our group (older
-	 * versions gave them to our user); we read them as root first.
-	 */
-	if (initial && sandbox_lookup(conf.user, &uid, &gid, err, sizeof(err)) == 0) {
-		file_trust_uid(uid);
-		file_trust_gid(gid);
-	}
-	err[0] = '\0';
-	ret = userdb_load_failsafe(d->dir, &db, err, sizeof(err));
-	if (ret < 0) {
-		log_err("%s", err[0] ? err : ckq_strerror(ret));
-		if (initial)
-			return ret;
-		snprintf(reload_error, sizeof(reload_error), "%s", err[0] ? err : ckq_strerror(ret));
-		db = userdb_refuse_all(d->users, reload_error);
-		if (!db) {
-			/* Not even that: stop, and the kernel drops the knocks (fail closed). */
-			log_err("out of memory to refuse the users: exiting");
-			d->failed = true;
-			return CKQ_ERR_NOMEM;
-		}
-		log_err("refusing every user's knock until %s/users can be read", d->dir);
-	}
-	for (i = 0; i < db->n; i++)
-		if (db->users[i].load_error && !(ret < 0))
-			log_err("user %s is refused until their files load: %s", db->users[i].name,
-				db->users[i].load_error);
-	if (!initial && (conf.knock_port != d->conf.knock_port || conf.queue != d->conf.queue ||
-			 conf.queue_maxlen != d->conf.queue_maxlen || conf.queues != d->conf.queues ||
-			 strcmp(conf.pid_file, d->conf.pid_file) ||
-			 conf.max_pending != d->conf.max_pending ||
-			 conf.replay_capacity != d->conf.replay_capacity ||
-			 strcmp(conf.user, d->conf.user) || strcmp(conf.state_dir, d->conf.state_dir) ||
-			 strcmp(conf.stats_file, d->conf.stats_file) ||
-			 conf.source_burst != d->conf.source_burst ||
-			 conf.source_rate != d->conf.source_rate ||
-			 conf.source_table != d->conf.source_table || conf.seccomp != d->conf.seccomp))
-		log_warn("knock_port, queue, queues, queue_maxlen, pid_file, max_pending, replay_capacity, "
-			 "user, state_dir, stats_file, seccomp and source_* change only on restart");
-	if (!initial) {
-		/* The grant handle was opened for the first backend: keep it. */
-		if (conf.grants != d->conf.grants)
-			log_warn("grants changes only on restart: still %s",
-				 grant_backend_name(d->conf.grants));
-		conf.grants = d->conf.grants;
-		conf.knock_port = d->conf.knock_port;
-		conf.queue = d->conf.queue;
-		conf.queue_maxlen = d->conf.queue_maxlen;
-		conf.queues = d->conf.queues;
-		/* The pid file stays where ckq-admin and we will look for it. */
-		memcpy(conf.pid_file, d->conf.pid_file, sizeof(conf.pid_file));
-		conf.max_pending = d->conf.max_pending;
-		conf.replay_capacity = d->conf.replay_capacity;
-		memcpy(conf.user, d->conf.user, sizeof(conf.user));
-		memcpy(conf.state_dir, d->conf.state_dir, sizeof(conf.state_dir));
-		memcpy(conf.stats_file, d->conf.stats_file, sizeof(conf.stats_file));
-		conf.source_burst = d->conf.source_burst;
-		conf.source_rate = d->conf.source_rate;
-		conf.source_table = d->conf.source_table;
-		conf.seccomp = d->conf.seccomp;
-	}
-	/*
-	 * The swap. Workers change TOTP steps only while they hold the read
-	 * lock, so under the write lock the steps carried over are the last.
-	 */
-	lock_us[0] = mono_us();
-	pthread_rwlock_wrlock(&d->users_lock);
-	lock_us[1] = mono_us();
-	for (i = 0; d->users && i < db->n; i++) {
-		struct ckq_user *was = userdb_find(d->users, db->users[i].name);
-
-		if (was)
-			db->users[i].totp_last_step = was->totp_last_step;
-	}
-	old = d->users;
-	d->users = db;
-	d->conf = conf;
-	pthread_rwlock_unlock(&d->users_lock);
-	lock_us[2] = mono_us();
-
-	/* Whoever is gone, newly revoked or unreadable loses their open grants now. */
-	for (i = 0; !initial && old && i < old->n; i++) {
-		const struct ckq_user *was = &old->users[i];
-		const struct ckq_user *now = userdb_find(db, was->name);
-
-		if (!was->revoked && (!now || now->revoked))
-			engine_close_user(d, was->name);
-	}
-	userdb_free(old);
-	log_set_level(d->debug ? LOG_DEBUG : conf.log_level);
-	if (initial)
-		log_info("loaded %zu user%s from %s/users", db->n, db->n == 1 ? "" : "s", d->dir);
-	else
-		log_info("reloaded %zu user%s from %s/users, %zu refused as unreadable, "
-			 "in force %llu ms after the signal (the workers' lock: %llu us to get, "
-			 "held %llu us)", db->n, db->n == 1 ? "" : "s", d->dir, db->broken,
-			 (unsigned long long)(mono_ms() - hup_ms),
-			 (unsigned long long)(lock_us[1] - lock_us[0]),
-			 (unsigned long long)(lock_us[2] - lock_us[1]));
-	return ret < 0 ? ret : 0;
 }
 
 /*
@@ -535,7 +321,7 @@ int main(int argc, char *argv[])
 	d.rl_junk = (struct ratelimit)RATELIMIT_INIT(5, 1);
 	d.rl_error = (struct ratelimit)RATELIMIT_INIT(10, 1);
 
-	if (load_users(&d, true) < 0)
+	if (reload_users(&d, true, 0) < 0)
 		goto out;
 	if (debug)
 		log_set_level(LOG_DEBUG);
@@ -543,7 +329,7 @@ int main(int argc, char *argv[])
 		log_err("%s", err);
 		goto out;
 	}
-	if (sandbox_lookup(d.conf.user, &uid, &gid, err, sizeof(err)) < 0) {
+	if (conf_user_lookup(d.conf.user, &uid, &gid, err, sizeof(err)) < 0) {
 		log_err("%s/ckqd.conf: %s", d.dir, err);
 		goto out;
 	}
@@ -672,11 +458,7 @@ int main(int argc, char *argv[])
 			ppoll(NULL, 0, &second, &wait_mask);	/* a signal ends the wait early */
 		if (want_reload) {
 			want_reload = 0;
-			reload_started++;
-			reload_state_write(&d);
-			load_users(&d, false);
-			reload_done = reload_started;
-			reload_state_write(&d);
+			reload_signalled(&d, hup_ms);
 		}
 		/* Once a second: a flood must not turn housekeeping into a hot path. */
 		now_ms = mono_ms();

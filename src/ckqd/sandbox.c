@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 #include <seccomp.h>
 #include <sys/capability.h>
 
+#include "conf.h"
 #include "err.h"
 #include "sandbox.h"
 
@@ -30,7 +30,7 @@
 #endif
 #endif
 
-static const cap_value_t kept_caps[] = { CAP_NET_ADMIN, CAP_NET_RAW };
+static const cap_value_t kept_caps[] = { CAP_NET_ADMIN };
 #define N_KEPT ((int)(sizeof(kept_caps) / sizeof(kept_caps[0])))
 
 __attribute__((format(printf, 4, 5)))
@@ -42,34 +42,6 @@ static int fail(char *err, size_t err_len, int code, const char *fmt, ...)
 	vsnprintf(err, err_len, fmt, ap);
 	va_end(ap);
 	return code;
-}
-
-int sandbox_lookup(const char *user, uid_t *uid, gid_t *gid,
-		   char *err, size_t err_len)
-{
-	struct passwd *pw;
-
-	if (!strcmp(user, "root")) {
-		*uid = 0;
-		*gid = 0;
-		return 0;
-	}
-	errno = 0;
-	pw = getpwnam(user);
-	if (!pw) {
-		/* "Not found" comes back as any of several errno values, or none. */
-		if (errno == EIO || errno == EMFILE || errno == ENFILE ||
-		    errno == ENOMEM || errno == EINTR)
-			return fail(err, err_len, CKQ_ERR_IO, "cannot look up user '%s': %s",
-				    user, strerror(errno));
-		return fail(err, err_len, CKQ_ERR_NOUSER,
-			    "user '%s' does not exist: create it with "
-			    "'adduser --system --no-create-home %s', or set user = root in "
-			    "ckqd.conf (capabilities are dropped either way)", user, user);
-	}
-	*uid = pw->pw_uid;
-	*gid = pw->pw_gid;
-	return 0;
 }
 
 static bool cap_kept(cap_value_t c)
@@ -412,7 +384,7 @@ int sandbox_enter(const char *user, bool seccomp, char *err, size_t err_len)
 	gid_t gid;
 	int r;
 
-	r = sandbox_lookup(user, &uid, &gid, err, err_len);
+	r = conf_user_lookup(user, &uid, &gid, err, err_len);
 	if (r < 0)
 		return r;
 	r = drop(uid, gid, err, err_len);

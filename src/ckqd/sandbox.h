@@ -6,19 +6,16 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* What ckqd keeps: CAP_NET_ADMIN for ipset and the queue, CAP_NET_RAW to answer. */
-#define SANDBOX_CAPS "CAP_NET_ADMIN and CAP_NET_RAW"
-
 /*
- * The uid and gid of the user ckqd runs as ("root" is 0 and 0). When there
- * is no such user, CKQ_ERR_NOUSER and err says how to create one.
+ * What ckqd keeps: CAP_NET_ADMIN for the grants and the queue. CAP_NET_RAW
+ * is checked when a raw socket is made, not when it sends: ckqd answers on
+ * the two it opened as root, and tests/netns/privs.sh knocks through them.
  */
-int sandbox_lookup(const char *user, uid_t *uid, gid_t *gid,
-		   char *err, size_t err_len);
+#define SANDBOX_CAPS "CAP_NET_ADMIN"
 
 /*
- * Becomes user for good (groups cleared), keeping only CAP_NET_ADMIN and
- * CAP_NET_RAW, permitted and bounding sets alike (uid 0 included), sets
+ * Becomes user for good (groups cleared), keeping only CAP_NET_ADMIN,
+ * permitted and bounding sets alike (uid 0 included), sets
  * no_new_privs and loads a seccomp filter that allows only what ckqd does
  * from then on and kills the process for anything else. Everything is read
  * back. Call it once, while single-threaded, after every socket that needs

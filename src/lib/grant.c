@@ -6,6 +6,7 @@
 
 #include "err.h"
 #include "grant_impl.h"
+#include "util.h"
 
 /*
  * One place checks what callers pass, so both backends refuse the same
@@ -95,15 +96,10 @@ static int check_comment(struct grant *g, const char *s)
 
 	if (!s)
 		return 0;
-	for (i = 0; s[i] && i <= GRANT_COMMENT_MAX; i++) {
-		char ch = s[i];
-
-		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
-		      ch == '-')) {
-			grant_msg(g, "comment may hold only [A-Za-z0-9._-]");
-			return CKQ_ERR_FORMAT;
-		}
+	i = strnlen(s, GRANT_COMMENT_MAX + 1);
+	if (!name_chars_ok(s, i)) {
+		grant_msg(g, "comment may hold only [A-Za-z0-9._-]");
+		return CKQ_ERR_FORMAT;
 	}
 	if (i == 0 || i > GRANT_COMMENT_MAX) {
 		grant_msg(g, "comment must have 1..%d characters",

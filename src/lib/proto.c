@@ -5,21 +5,13 @@
 #include "err.h"
 #include "proto.h"
 #include "proto_impl.h"
+#include "util.h"
 
 bool user_name_valid(const char *s, size_t len)
 {
-	size_t i;
-
 	if (len == 0 || len > CKQ_USER_MAX || s[0] == '.' || s[0] == '-')
 		return false;
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-			return false;
-	}
-	return true;
+	return name_chars_ok(s, len);
 }
 
 int proto_digest(const uint8_t *msg, size_t len, uint8_t out[CKQ_HASH_LEN])

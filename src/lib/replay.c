@@ -39,8 +39,10 @@ struct replay *replay_new(size_t capacity)
 	struct replay *r;
 	size_t size = 1;
 
-	if (!capacity || capacity > SIZE_MAX / 4 / sizeof(struct replay_slot))
+	if (!capacity || capacity > SIZE_MAX / 4 / sizeof(struct replay_slot)) {
+		errno = EINVAL;
 		return NULL;
+	}
 	while (size < 2 * capacity)
 		size <<= 1;
 	if (!(r = calloc(1, sizeof(*r))))

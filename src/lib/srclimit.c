@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,8 +79,10 @@ struct srclimit *srclimit_new(size_t capacity, uint32_t burst, uint32_t per_sec)
 	struct srclimit *s;
 	size_t n = PROBE;
 
-	if (capacity == 0 || capacity > ((size_t)1 << 24) || burst == 0)
+	if (capacity == 0 || capacity > ((size_t)1 << 24) || burst == 0) {
+		errno = EINVAL;
 		return NULL;
+	}
 	while (n < capacity)
 		n <<= 1;
 	s = calloc(1, sizeof(*s));

@@ -10,31 +10,66 @@
 #include "err.h"
 #include "stats.h"
 
-static const char *const reason_names[CKQ_REFUSE_N] = {
-	[CKQ_REFUSE_REPLAY] = "replay",
-	[CKQ_REFUSE_RATE_LIMITED] = "rate_limited",
-	[CKQ_REFUSE_UNDECRYPTABLE] = "undecryptable",
-	[CKQ_REFUSE_UNKNOWN_USER] = "unknown_user",
-	[CKQ_REFUSE_REVOKED] = "revoked",
-	[CKQ_REFUSE_BAD_SIGNATURE] = "bad_signature",
-	[CKQ_REFUSE_STALE_TIMESTAMP] = "stale_timestamp",
-	[CKQ_REFUSE_EXPIRED] = "expired",
-	[CKQ_REFUSE_SOURCE_NOT_ALLOWED] = "source_not_allowed",
-	[CKQ_REFUSE_NAT_NOT_ALLOWED] = "nat_not_allowed",
-	[CKQ_REFUSE_ADDRESS_MISMATCH] = "address_mismatch",
-	[CKQ_REFUSE_PORT_NOT_ALLOWED] = "port_not_allowed",
-	[CKQ_REFUSE_BAD_OTP] = "bad_otp",
-	[CKQ_REFUSE_OTP_LOCKED] = "otp_locked",
-	[CKQ_REFUSE_REPLAY_CACHE_FULL] = "replay_cache_full",
-	[CKQ_REFUSE_UNKNOWN_SESSION] = "unknown_session",
-	[CKQ_REFUSE_NONCE_REUSED] = "nonce_reused",
-	[CKQ_REFUSE_BAD_RESPONSE] = "bad_response",
-	[CKQ_REFUSE_IPSET] = "ipset",
+/*
+ * The one table of refusals: indexed by the counter (struct ckq_stats's
+ * refused[]), the word ckqd logs and exports, and what it means to a person.
+ */
+static const struct refusal {
+	const char *name, *text;
+} refusals[CKQ_REFUSE_N] = {
+	[CKQ_REFUSE_REPLAY] = { "replay",
+		"a message 1 seen before (a replay, or a client resending after too long)" },
+	[CKQ_REFUSE_RATE_LIMITED] = { "rate_limited",
+		"this source asked for more key work than source_burst and source_rate allow" },
+	[CKQ_REFUSE_UNDECRYPTABLE] = { "undecryptable",
+		"the session key or body did not decrypt: not for this server's key" },
+	[CKQ_REFUSE_UNKNOWN_USER] = { "unknown_user",
+		"no such user" },
+	[CKQ_REFUSE_REVOKED] = { "revoked",
+		"the user is revoked" },
+	[CKQ_REFUSE_BAD_SIGNATURE] = { "bad_signature",
+		"the request was not signed by the user's key" },
+	[CKQ_REFUSE_STALE_TIMESTAMP] = { "stale_timestamp",
+		"the client's clock is off by more than freshness" },
+	[CKQ_REFUSE_EXPIRED] = { "expired",
+		"the user's account has expired" },
+	[CKQ_REFUSE_SOURCE_NOT_ALLOWED] = { "source_not_allowed",
+		"the source address is outside the user's allow_from" },
+	[CKQ_REFUSE_NAT_NOT_ALLOWED] = { "nat_not_allowed",
+		"NAT mode asked for, but not allowed to this user" },
+	[CKQ_REFUSE_ADDRESS_MISMATCH] = { "address_mismatch",
+		"the signed address is not the packet's source (NAT? try ckq open --nat)" },
+	[CKQ_REFUSE_PORT_NOT_ALLOWED] = { "port_not_allowed",
+		"the user may not open that port" },
+	[CKQ_REFUSE_BAD_OTP] = { "bad_otp",
+		"wrong TOTP code, or one already used" },
+	[CKQ_REFUSE_OTP_LOCKED] = { "otp_locked",
+		"too many wrong codes with this user's key: locked (ckq-admin unlock)" },
+	[CKQ_REFUSE_REPLAY_CACHE_FULL] = { "replay_cache_full",
+		"the replay cache is full of live entries: ckqd fails closed" },
+	[CKQ_REFUSE_UNKNOWN_SESSION] = { "unknown_session",
+		"a response to no pending challenge (timed out, or another source)" },
+	[CKQ_REFUSE_NONCE_REUSED] = { "nonce_reused",
+		"a second, different response to one challenge" },
+	[CKQ_REFUSE_BAD_RESPONSE] = { "bad_response",
+		"the response did not decrypt or verify" },
+	[CKQ_REFUSE_IPSET] = { "ipset",
+		"the kernel refused the grant (is the ipset there?)" },
 };
 
 const char *stats_reason_name(enum ckq_refusal r)
 {
-	return (unsigned int)r < CKQ_REFUSE_N ? reason_names[r] : "unknown";
+	return (unsigned int)r < CKQ_REFUSE_N ? refusals[r].name : "unknown";
+}
+
+const char *stats_reason_text(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < CKQ_REFUSE_N; i++)
+		if (!strcmp(name, refusals[i].name))
+			return refusals[i].text;
+	return NULL;
 }
 
 uint64_t stats_refused_total(const struct ckq_stats *s)
@@ -135,7 +170,7 @@ int stats_format(const struct ckq_stats *s, char *buf, size_t buf_len)
 	family(&o, "ckq_refused_total", "counter",
 	       "Knock messages that passed the pre-check and were refused, by reason.");
 	for (i = 0; i < CKQ_REFUSE_N; i++)
-		put(&o, "ckq_refused_total{reason=\"%s\"} %llu\n", reason_names[i],
+		put(&o, "ckq_refused_total{reason=\"%s\"} %llu\n", refusals[i].name,
 		    (unsigned long long)s->refused[i]);
 	for (i = 0; i < N_SCALARS; i++) {
 		family(&o, scalars[i].name, scalars[i].type, scalars[i].help);
@@ -174,7 +209,7 @@ static uint64_t *sample_field(struct ckq_stats *s, const char *name, const char 
 	}
 	if (!strcmp(name, "ckq_refused_total") && !strcmp(key, "reason")) {
 		for (i = 0; i < CKQ_REFUSE_N; i++)
-			if (!strcmp(value, reason_names[i]))
+			if (!strcmp(value, refusals[i].name))
 				return &s->refused[i];
 		return NULL;
 	}

@@ -212,6 +212,28 @@ int parse_u32(const char *s, uint32_t max, uint32_t *out)
 	return 0;
 }
 
+int parse_yes_no(const char *s, bool *out)
+{
+	if (strcmp(s, "yes") && strcmp(s, "no"))
+		return CKQ_ERR_FORMAT;
+	*out = !strcmp(s, "yes");
+	return 0;
+}
+
+bool name_chars_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
 int parse_duration(const char *s, uint32_t *out)
 {
 	char num[16];

@@ -80,6 +80,35 @@ is "$RUN_RC" 0 "carol knocks again once her file is readable"
 [ "$RUN_RC" = 0 ] || run_diag
 knock close carol
 
+# --- settings a reload must not take: ckqd keeps what it started with ---
+
+cp "$ETC/ckqd.conf" "$TMP/ckqd.conf.saved"
+other_grants=nft
+[ "$GRANTS" = nft ] && other_grants=ipset
+cat >>"$ETC/ckqd.conf" <<EOF
+knock_port = $((KNOCK_PORT + 1))
+queue_maxlen = 64
+pid_file = $TMP/run/elsewhere.pid
+grants = $other_grants
+challenge_timeout = 20
+EOF
+log_mark
+kill -HUP "$CKQD_PID"
+assert_log "knock_port, queue_maxlen, pid_file, grants change only on restart: still as ckqd started"
+assert_log "reloaded 3 users from $ETC/users"
+knock open alice
+is "$RUN_RC" 0 "alice still knocks on port $KNOCK_PORT after a reload that asked for $((KNOCK_PORT + 1))"
+[ "$RUN_RC" = 0 ] || run_diag
+check "... and is in the $GRANTS set ckqd started with" in_set "$CL_IP"
+knock close alice
+check "the pid file is still $TMP/run/ckqd.pid" test -f "$TMP/run/ckqd.pid"
+check_fails "... and none written at the new name" test -e "$TMP/run/elsewhere.pid"
+cp "$TMP/ckqd.conf.saved" "$ETC/ckqd.conf"
+log_mark
+kill -HUP "$CKQD_PID"
+assert_log "reloaded 3 users from $ETC/users"
+check_fails "... the file ckqd started with: no setting to keep back" log_since_mark_has "change only on restart"
+
 # --- a ckqd that does not reload: no false success ---
 
 kill -STOP "$CKQD_PID"

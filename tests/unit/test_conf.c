@@ -64,6 +64,60 @@ static void test_conf(void)
 		is_int(conf_parse(nul, sizeof(nul) - 1, "f", &c, err, sizeof(err)), CKQ_ERR_CONFIG,
 		       "NUL byte inside a line refused");
 	}
+	is_int(parse("seccomp = no\n", &c, err), 0, "seccomp = no");
+	ok(!c.seccomp, "... turns the filter off");
+	is_int(parse("seccomp = no\nseccomp = yes\n", &c, err), 0, "seccomp = yes");
+	ok(c.seccomp, "... turns it on");
+	is_int(parse("seccomp = off\n", &c, err), CKQ_ERR_CONFIG, "seccomp = off refused");
+	ok(!strcmp(err, "ckqd.conf line 1: seccomp must be yes or no"), "saying what it takes: %s", err);
+	is_int(parse("seccomp = YES\n", &c, err), CKQ_ERR_CONFIG, "yes is case-sensitive");
+	is_int(parse("user = ckq-d_1.x\n", &c, err), 0, "user of A-Z a-z 0-9 . _ -");
+	ok(!strcmp(c.user, "ckq-d_1.x"), "user read: %s", c.user);
+	is_int(parse("user = -ckqd\n", &c, err), CKQ_ERR_CONFIG, "user starting with - refused");
+	is_int(parse("user = ck qd\n", &c, err), CKQ_ERR_CONFIG, "user with a space refused");
+	is_int(parse("user = ck/qd\n", &c, err), CKQ_ERR_CONFIG, "user with a slash refused");
+	{
+		char line[sizeof(c.user) + 16];
+
+		snprintf(line, sizeof(line), "user = %0*d\n", (int)sizeof(c.user), 0);
+		is_int(parse(line, &c, err), CKQ_ERR_CONFIG, "user with no room for its NUL refused");
+		snprintf(line, sizeof(line), "user = %0*d\n", (int)sizeof(c.user) - 1, 0);
+		is_int(parse(line, &c, err), 0, "user one shorter accepted");
+	}
+}
+
+static void test_restart_only(void)
+{
+	struct ckqd_conf run, c;
+	char err[CKQ_ERRBUF], kept[512];
+
+	is_int(parse("pid_file = /run/x/a-much-longer-name.pid\npid_file = /run/ckqd/ckqd.pid\n"
+		     "freshness = 1m\n", &run, err), 0, "the settings ckqd started with");
+	is_int(parse("freshness = 2m\nlog_level = debug\nmax_grant = 2h\n", &c, err), 0,
+	       "a reload's ckqd.conf");
+	is_int(conf_keep_restart_only(&c, &run, kept, sizeof(kept)), 0,
+	       "only reloadable settings changed: nothing kept (a path equal to the default "
+	       "after a longer one is the same path)");
+	ok(!kept[0], "and none named: '%s'", kept);
+	ok(c.freshness == 120 && c.log_level == LOG_DEBUG && c.max_grant == 7200,
+	   "the reloadable ones take their new values");
+	is_int(parse("knock_port = 9999\nqueue_maxlen = 64\nstate_dir = /srv/ckq\n"
+		     "user = root\nseccomp = no\ngrants = nft\nsource_rate = 9\n"
+		     "freshness = 10\n", &c, err), 0, "a reload changing settings of every kind");
+	is_int(conf_keep_restart_only(&c, &run, kept, sizeof(kept)), 7, "seven restart-only changes");
+	ok(!strcmp(kept, "knock_port, queue_maxlen, user, state_dir, source_rate, seccomp, grants"),
+	   "named in the table's order: %s", kept);
+	ok(c.knock_port == run.knock_port && c.queue_maxlen == run.queue_maxlen &&
+	   !strcmp(c.state_dir, run.state_dir) && !strcmp(c.user, run.user) && c.seccomp &&
+	   c.grants == GRANT_IPSET && c.source_rate == run.source_rate,
+	   "each put back to what ckqd started with");
+	is_int(c.freshness, 10, "while freshness changes");
+	is_int(conf_keep_restart_only(&c, &run, kept, 8), 0, "kept again: nothing differs now");
+	c.queues = 4;
+	c.max_pending = 7;
+	is_int(conf_keep_restart_only(&c, &run, kept, 8), 2, "a short buffer still counts them all");
+	ok(strlen(kept) < 8 && c.queues == run.queues && c.max_pending == run.max_pending,
+	   "and puts them back: '%s'", kept);
 }
 
 static void test_duration_ports(void)
@@ -140,6 +194,11 @@ static void test_user(void)
 	memset(&u, 0, sizeof(u));
 	is_int(user_parse("revoked = maybe\n", 16, "u.conf", &u, err, sizeof(err)), CKQ_ERR_CONFIG,
 	       "revoked must be yes/no");
+	user_clear(&u);
+	memset(&u, 0, sizeof(u));
+	is_int(user_parse("nat = 1\n", 8, "u.conf", &u, err, sizeof(err)), CKQ_ERR_CONFIG,
+	       "nat must be yes/no");
+	ok(!strcmp(err, "u.conf line 1: nat must be yes or no"), "saying so: %s", err);
 	user_clear(&u);
 	memset(&u, 0, sizeof(u));
 	{
@@ -338,6 +397,7 @@ static void test_cidr_date_user_extras(void)
 int main(void)
 {
 	test_conf();
+	test_restart_only();
 	test_cidr_date_user_extras();
 	test_duration_ports();
 	test_user();

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,8 @@ static void test_basic(void)
 
 	if (!r)
 		bail_out("replay_new");
-	ok(replay_new(0) == NULL, "capacity 0 refused");
+	errno = 0;
+	ok(replay_new(0) == NULL && errno == EINVAL, "capacity 0 refused, errno EINVAL");
 	ok(replay_new(SIZE_MAX) == NULL, "absurd capacity refused");
 	replay_free(NULL);
 

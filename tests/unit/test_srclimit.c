@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
 #include <string.h>
 
 #include "srclimit.h"
@@ -65,6 +66,9 @@ int main(void)
 	ok(srclimit_take(s, &b, 400000), "a legitimate source still gets a token");
 	srclimit_free(s);
 	srclimit_free(NULL);
-	ok(srclimit_new(0, 1, 1) == NULL && srclimit_new(8, 0, 1) == NULL, "bad sizes refused");
+	errno = 0;
+	ok(srclimit_new(0, 1, 1) == NULL && errno == EINVAL, "bad size refused, errno EINVAL");
+	errno = 0;
+	ok(srclimit_new(8, 0, 1) == NULL && errno == EINVAL, "burst 0 refused, errno EINVAL");
 	return done_testing();
 }

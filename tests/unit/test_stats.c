@@ -249,6 +249,13 @@ static void test_names(void)
 		bad += strcmp(stats_reason_name(i), want[i]) != 0;
 	is_int(bad, 0, "the %d reasons keep the words of the log lines", CKQ_REFUSE_N);
 	ok(!strcmp(stats_reason_name(CKQ_REFUSE_N), "unknown"), "out of range: unknown");
+	for (i = 0, bad = 0; i < CKQ_REFUSE_N; i++)
+		bad += !stats_reason_text(stats_reason_name(i));
+	is_int(bad, 0, "every reason says what it means");
+	ok(stats_reason_text("bad_otp") && strstr(stats_reason_text("bad_otp"), "TOTP"),
+	   "bad_otp: %s", stats_reason_text("bad_otp"));
+	ok(!stats_reason_text("no_such_reason") && !stats_reason_text("unknown"),
+	   "a word ckqd does not log means nothing");
 }
 
 int main(void)
