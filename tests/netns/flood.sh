@@ -261,17 +261,18 @@ check "ckqd took most of the keyed datagrams sent ($keyed_in of $FLOOD_SENT)" \
 secs=$(awk -v a="$FLOOD_SECS" 'BEGIN { printf "%d", a + 1.999 }')
 allowed=$((32 * 2 + 1))
 cpu_s=$(awk -v t=$((ticks1 - ticks0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }')
-# CPU bound: the allowed private operations, every keyed datagram at 4 times
-# what a junk one cost, and 0.3 s for the rest (one knock, housekeeping).
-bound_s=$(awk -v a="$allowed" -v r="$rsa_ops" -v n="$keyed_in" -v j="$junk_us" \
-	'BEGIN { printf "%.2f", a / r + n * 4 * j / 1e6 + 0.3 }')
+# The CPU it took, for the figures only: the machine is shared, so the
+# check is on the count of private-key operations itself, which ckqd's
+# stats file gives as it exits (carol's close adds one).
+bound_ops=$((allowed + 1))
+priv_ops=$(sed -n 's/^ckq_private_key_ops_total //p' "$TMP/run/stats.prom")
 unbounded_s=$(awk -v r="$rsa_ops" -v n="$keyed_in" 'BEGIN { printf "%.2f", n / r }')
-diag "keyed flood: $FLOOD_SENT sent in ${FLOOD_SECS}s, $keyed_in taken; at most $allowed private operations allowed" \
-	"ckqd used ${cpu_s}s of CPU during it; bound ${bound_s}s; decrypting every keyed request would have cost ${unbounded_s}s"
-check "the bound can tell: decrypting them all costs over twice the bound (${unbounded_s}s > 2 x ${bound_s}s)" \
-	awk -v u="$unbounded_s" -v b="$bound_s" 'BEGIN { exit !(u > 2 * b) }'
-check "ckqd's CPU during the keyed flood stays within the bound (${cpu_s}s <= ${bound_s}s): few private operations" \
-	awk -v c="$cpu_s" -v b="$bound_s" 'BEGIN { exit !(c <= b) }'
+diag "keyed flood: $FLOOD_SENT sent in ${FLOOD_SECS}s, $keyed_in taken; at most $bound_ops private operations allowed" \
+	"ckqd did ${priv_ops:-?} and used ${cpu_s}s of CPU; decrypting every keyed request would have cost ${unbounded_s}s"
+check "the count can tell: the flood brought over twice the allowed operations' worth ($keyed_in > 2 x $bound_ops)" \
+	test "$keyed_in" -gt $((2 * bound_ops))
+check "ckqd did at most $bound_ops private-key operations during the keyed flood (${priv_ops:-none})" \
+	test -n "$priv_ops" -a "${priv_ops:-0}" -le "$bound_ops"
 rss_checks keyed
 kernel_drops "$phase_line"
 done_testing
