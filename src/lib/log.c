@@ -9,21 +9,23 @@
 #include "log.h"
 
 static bool use_stderr = true;
+/* A reload sets it while queue workers log: read and written atomically. */
 static int level_max = LOG_INFO;
+#define LEVEL_MAX() __atomic_load_n(&level_max, __ATOMIC_RELAXED)
 static const char *log_ident = "ckq";
 
 void log_open(const char *ident, bool to_stderr, int max_level)
 {
 	log_ident = ident;
 	use_stderr = to_stderr;
-	level_max = max_level;
+	__atomic_store_n(&level_max, max_level, __ATOMIC_RELAXED);
 	if (!to_stderr)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
 void log_set_level(int max_level)
 {
-	level_max = max_level;
+	__atomic_store_n(&level_max, max_level, __ATOMIC_RELAXED);
 }
 
 int log_level_parse(const char *name)
@@ -48,7 +50,7 @@ static void log_v(int level, const char *fmt, va_list ap)
 		"emerg", "alert", "crit", "error", "warning", "notice", "info", "debug"
 	};
 
-	if (level > level_max)
+	if (level > LEVEL_MAX())
 		return;
 	if (use_stderr) {
 		fprintf(stderr, "%s: %s: ", log_ident, names[level & 7]);
@@ -104,7 +106,7 @@ void log_rl(struct ratelimit *rl, int level, const char *fmt, ...)
 	va_list ap;
 	bool pass;
 
-	if (level > level_max)
+	if (level > LEVEL_MAX())
 		return;
 	pthread_mutex_lock(&rl_lock);
 	pass = ratelimit_pass(rl, mono_ms(), &skipped);
