@@ -165,20 +165,11 @@ static void port_label(struct page *pg, uint8_t proto, uint16_t port)
 	page_raw(pg, "</span>");
 }
 
-/* "ckq-tcp-22" -> tcp, 22; false for a set that is not a ckq port set. */
-static bool set_port(const char *set, uint8_t *proto, uint16_t *port)
-{
-	char spec[40];
-
-	set_port_str(set, spec, sizeof(spec));
-	return portspec_parse(spec, proto, port) == 0 && strchr(spec, '/');
-}
-
-static void grant_item(struct page *pg, const struct web_ctx *c, const struct live_grant *g)
+static void grant_item(struct page *pg, const struct web_ctx *c, const struct grant_entry *g)
 {
 	char a[CKQ_ADDR_STRLEN], until[16];
 	time_t t = time(NULL) + g->timeout_left;
-	uint8_t proto;
+	uint8_t family, proto;
 	uint16_t port;
 	struct tm tm;
 
@@ -186,7 +177,7 @@ static void grant_item(struct page *pg, const struct web_ctx *c, const struct li
 	localtime_r(&t, &tm);
 	strftime(until, sizeof(until), "%H:%M:%S", &tm);
 	page_raw(pg, "<li class=\"grant\"><span class=\"st open\">open</span> ");
-	if (set_port(g->set, &proto, &port))
+	if (grant_set_parse(g->set, &family, &proto, &port) == 0)
 		port_label(pg, proto, port);
 	else
 		page_text(pg, g->set);
@@ -207,7 +198,7 @@ static void page_users(const struct web_ctx *c, struct web_reply *r)
 {
 	struct page *pg = &r->body;
 	char err[CKQ_ERRBUF] = "", now_s[16];
-	struct live_grants lg = { 0 };
+	struct grant_entries ge = { 0 };
 	struct userdb *db = NULL;
 	struct grant *gs;
 	bool grants_ok = false, *claimed = NULL;
@@ -224,12 +215,12 @@ static void page_users(const struct web_ctx *c, struct web_reply *r)
 		return;
 	}
 	gs = admin_grant_open();
-	if (gs && live_grants_read(gs, &lg) == 0)
+	if (gs && grant_entries_read(gs, NULL, &ge) == 0)
 		grants_ok = true;
-	if (lg.n) {
-		claimed = calloc(lg.n, sizeof(*claimed));
+	if (ge.n) {
+		claimed = calloc(ge.n, sizeof(*claimed));
 		if (!claimed) {
-			lg.n = 0;
+			ge.n = 0;
 			pg->failed = true;
 		}
 	}
@@ -275,10 +266,10 @@ static void page_users(const struct web_ctx *c, struct web_reply *r)
 		}
 		page_fmt(pg, "</ul></td><td><code class=\"fp\">%s</code><br><small>RSA %u bits</small></td>"
 			 "<td class=\"status\"><ul class=\"grants\">", fp, pub_bits(u->pub));
-		for (j = 0; j < lg.n; j++) {
-			if (strcmp(lg.g[j].comment, u->name))
+		for (j = 0; j < ge.n; j++) {
+			if (strcmp(ge.e[j].comment, u->name))
 				continue;
-			grant_item(pg, c, &lg.g[j]);
+			grant_item(pg, c, &ge.e[j]);
 			claimed[j] = true;
 			mine++;
 		}
@@ -299,18 +290,18 @@ static void page_users(const struct web_ctx *c, struct web_reply *r)
 	if (!db->n)
 		page_raw(pg, "<tr><td colspan=\"5\">No users yet: <a href=\"/register\">register one</a>.</td></tr>\n");
 	page_raw(pg, "</tbody></table>\n");
-	for (j = 0; j < lg.n; j++)
+	for (j = 0; j < ge.n; j++)
 		others += !claimed[j];
 	if (others) {
 		page_raw(pg, "<h2>Other grants</h2><p class=\"src\">In the ckq ipsets, with no user of "
 			 "this directory in their comment (added by hand, or the user is gone).</p>"
 			 "<ul class=\"grants\" id=\"other-grants\">");
-		for (j = 0; j < lg.n; j++) {
+		for (j = 0; j < ge.n; j++) {
 			if (claimed[j])
 				continue;
-			grant_item(pg, c, &lg.g[j]);
-			if (lg.g[j].comment[0])
-				page_fmt(pg, "<li class=\"note\">comment \"%s\"</li>", lg.g[j].comment);
+			grant_item(pg, c, &ge.e[j]);
+			if (ge.e[j].comment[0])
+				page_fmt(pg, "<li class=\"note\">comment \"%s\"</li>", ge.e[j].comment);
 		}
 		page_raw(pg, "</ul>\n");
 	}
@@ -320,7 +311,7 @@ static void page_users(const struct web_ctx *c, struct web_reply *r)
 	page_foot(pg);
 	r->status = 200;
 	free(claimed);
-	live_grants_free(&lg);
+	grant_entries_free(&ge);
 	grant_close(gs);
 	userdb_free(db);
 }
@@ -330,10 +321,10 @@ static void page_users(const struct web_ctx *c, struct web_reply *r)
 static int on_set_name(const char *set, void *arg)
 {
 	struct page *pg = arg;
-	uint8_t proto;
+	uint8_t family, proto;
 	uint16_t port;
 
-	if (strncmp(set, "ckq-", 4) || !set_port(set, &proto, &port))
+	if (grant_set_parse(set, &family, &proto, &port) < 0 || family != CKQ_AF_INET)
 		return 0;
 	page_raw(pg, " ");
 	port_label(pg, proto, port);
@@ -512,29 +503,29 @@ static void do_close(const struct form *fm, struct web_reply *r)
 {
 	const char *set = form_get(fm, F_SET);
 	char a[CKQ_ADDR_STRLEN], port[40];
-	struct live_grants lg = { 0 };
+	struct grant_entries ge = { 0 };
 	struct ckq_addr addr;
 	struct grant *gs;
 	size_t i;
 	int ret;
 
-	if ((strncmp(set, "ckq-", 4) && strncmp(set, "ckq6-", 5)) || strlen(set) >= GRANT_SETNAME_LEN ||
+	if (!grant_set_family(set) || strlen(set) >= GRANT_SETNAME_LEN ||
 	    addr_parse(form_get(fm, F_ADDR), &addr) < 0) {
 		web_error_page(r, 400, "Bad request", "That is not a grant of ckq.");
 		return;
 	}
 	gs = admin_grant_open();
-	if (!gs || live_grants_read(gs, &lg) < 0) {
+	if (!gs || grant_entries_read(gs, NULL, &ge) < 0) {
 		redirect(r, "/users", true, "The kernel's ipsets cannot be read%s%s.", gs ? ": " : "",
 			 gs ? grant_errmsg(gs) : "");
 		goto out;
 	}
-	for (i = 0; i < lg.n; i++)
-		if (!strcmp(lg.g[i].set, set) && addr_equal(&lg.g[i].addr, &addr))
+	for (i = 0; i < ge.n; i++)
+		if (!strcmp(ge.e[i].set, set) && addr_equal(&ge.e[i].addr, &addr))
 			break;
 	addr_str(&addr, a, sizeof(a));
 	set_port_str(set, port, sizeof(port));
-	if (i == lg.n) {
+	if (i == ge.n) {
 		redirect(r, "/users", false, "Nothing was open on %s for %s: it expired or was closed already.",
 			 port, a);
 		goto out;
@@ -544,13 +535,13 @@ static void do_close(const struct form *fm, struct web_reply *r)
 		redirect(r, "/users", true, "Cannot remove %s from %s: %s.", a, set, grant_errmsg(gs));
 		goto out;
 	}
-	printf("web: closed %s for %s%s%s%s\n", port, a, lg.g[i].comment[0] ? " (" : "",
-	       lg.g[i].comment, lg.g[i].comment[0] ? ")" : "");
+	printf("web: closed %s for %s%s%s%s\n", port, a, ge.e[i].comment[0] ? " (" : "",
+	       ge.e[i].comment, ge.e[i].comment[0] ? ")" : "");
 	fflush(stdout);
-	redirect(r, "/users", false, "Closed %s for %s%s%s%s.", port, a, lg.g[i].comment[0] ? " (" : "",
-		 lg.g[i].comment, lg.g[i].comment[0] ? ")" : "");
+	redirect(r, "/users", false, "Closed %s for %s%s%s%s.", port, a, ge.e[i].comment[0] ? " (" : "",
+		 ge.e[i].comment, ge.e[i].comment[0] ? ")" : "");
 out:
-	live_grants_free(&lg);
+	grant_entries_free(&ge);
 	grant_close(gs);
 }
 
@@ -558,7 +549,7 @@ static void page_revoke(const struct web_ctx *c, struct web_reply *r)
 {
 	const char *name = c->query_user ? c->query_user : "";
 	char err[CKQ_ERRBUF] = "", title[64];
-	struct live_grants lg = { 0 };
+	struct grant_entries ge = { 0 };
 	struct grant *gs;
 	struct ckq_user u;
 	size_t i, open = 0;
@@ -568,9 +559,9 @@ static void page_revoke(const struct web_ctx *c, struct web_reply *r)
 		return;
 	}
 	gs = admin_grant_open();
-	if (gs && live_grants_read(gs, &lg) == 0)
-		for (i = 0; i < lg.n; i++)
-			open += !strcmp(lg.g[i].comment, name);
+	if (gs && grant_entries_read(gs, NULL, &ge) == 0)
+		for (i = 0; i < ge.n; i++)
+			open += !strcmp(ge.e[i].comment, name);
 	snprintf(title, sizeof(title), "Revoke %s?", name);
 	page_head(&r->body, c, title, NULL);
 	page_fmt(&r->body, "<p>From now on ckqd refuses every knock of <strong>%s</strong>, and %s%zu "
@@ -588,7 +579,7 @@ static void page_revoke(const struct web_ctx *c, struct web_reply *r)
 	page_foot(&r->body);
 	r->status = 200;
 	user_clear(&u);
-	live_grants_free(&lg);
+	grant_entries_free(&ge);
 	grant_close(gs);
 }
 

@@ -739,87 +739,33 @@ int engine_packet(const uint8_t *pkt, size_t len, void *arg)
 	return NF_DROP;
 }
 
-struct user_grants {
-	struct grant *g;
-	const char *user;
-	struct ckq_addr addr[64];
-	size_t n;
-};
-
-static int match_user(const struct ckq_addr *addr, uint32_t left, const char *comment,
-		      void *arg)
-{
-	struct user_grants *ug = arg;
-
-	(void)left;
-	if (comment && !strcmp(comment, ug->user) && ug->n < 64)
-		ug->addr[ug->n++] = *addr;
-	return 0;
-}
-
-struct set_list {
-	char (*name)[GRANT_SETNAME_LEN];
-	size_t n, cap;
-};
-
-static int add_set(const char *set, void *arg)
-{
-	struct set_list *sl = arg;
-
-	if (sl->n == sl->cap) {
-		size_t cap = sl->cap ? sl->cap * 2 : 16;
-		char (*n)[GRANT_SETNAME_LEN] = realloc(sl->name, cap * sizeof(*n));
-
-		if (!n)
-			return CKQ_ERR_NOMEM;
-		sl->name = n;
-		sl->cap = cap;
-	}
-	snprintf(sl->name[sl->n++], GRANT_SETNAME_LEN, "%s", set);
-	return 0;
-}
-
 /*
  * Grants of a user who is gone or revoked end with the reload that learns
  * it, so none made while the admin's own close raced us survives.
  */
 void engine_close_user(struct ckqd *d, const char *user)
 {
-	struct set_list sl = { 0 };
-	struct user_grants ug;
+	struct grant_entries ge;
 	char a[CKQ_ADDR_STRLEN];
-	unsigned int rounds;
-	size_t i, j;
+	size_t i;
 
 	/* The ipset session is shared with the workers' grants. */
 	pthread_mutex_lock(&d->lock);
-	if (grant_list_sets(d->grant, add_set, &sl) < 0) {
+	/* Read whole before any is closed: a listing is never changed while it is read. */
+	if (grant_entries_read(d->grant, user, &ge) < 0)
 		log_err("cannot list the ipsets to close %s's grants: %s", user,
 			grant_errmsg(d->grant));
-		goto out;
+	for (i = 0; i < ge.n; i++) {
+		const struct grant_entry *g = &ge.e[i];
+
+		/* Another user's grant on the address keeps it, for their time. */
+		if ((holders_ready(d) &&
+		     grant_close_shared(d, g->set, &g->addr, user, d->now()) == 0) ||
+		    grant_del(d->grant, g->set, &g->addr) == 0)
+			log_notice("grant closed user=%s src=%s set=%s: user removed or revoked",
+				   user, addr_str(&g->addr, a, sizeof(a)), g->set);
 	}
-	for (i = 0; i < sl.n; i++) {
-		/* A batch at a time: a listing is never changed while it is read. */
-		for (rounds = 0; rounds < 1000; rounds++) {
-			ug.g = d->grant;
-			ug.user = user;
-			ug.n = 0;
-			if (grant_list(d->grant, sl.name[i], match_user, &ug) < 0 || !ug.n)
-				break;
-			for (j = 0; j < ug.n; j++) {
-				/* Another user's grant on the address keeps it, for their time. */
-				if (holders_ready(d) &&
-				    grant_close_shared(d, sl.name[i], &ug.addr[j], user, d->now()) == 0)
-					log_notice("grant closed user=%s src=%s set=%s: user removed or revoked",
-						   user, addr_str(&ug.addr[j], a, sizeof(a)),
-						   sl.name[i]);
-				else if (grant_del(d->grant, sl.name[i], &ug.addr[j]) == 0)
-					log_notice("grant closed user=%s src=%s set=%s: user removed or revoked",
-						   user, addr_str(&ug.addr[j], a, sizeof(a)),
-						   sl.name[i]);
-			}
-		}
-	}
+	grant_entries_free(&ge);
 	/*
 	 * And wherever the user held a grant that another's longer one hid; or
 	 * where ckq-admin, closing the user's grants by name, took the entry
@@ -839,7 +785,5 @@ void engine_close_user(struct ckqd *d, const char *user)
 			log_notice("grant kept user=%s src=%s set=%s: %s's grant on the address was closed, not theirs",
 				   other->user, addr_str(&h->addr, a, sizeof(a)), h->set, user);
 	}
-out:
 	pthread_mutex_unlock(&d->lock);
-	free(sl.name);
 }

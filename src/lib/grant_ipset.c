@@ -552,7 +552,7 @@ static int sets_msg(const struct nlmsghdr *nlh, void *arg)
 	if (parse_cmd(nlh, tb) < 0)
 		return bad_reply(x->g);
 	name = mnl_attr_get_str(tb[IPSET_ATTR_SETNAME]);
-	if (strncmp(name, "ckq-", 4) && strncmp(name, "ckq6-", 5))
+	if (!grant_set_family(name))
 		return 0;
 	x->user_ret = x->cb(name, x->arg);
 	return x->user_ret ? 1 : 0;

@@ -687,7 +687,7 @@ static int sets_msg(const struct nlmsghdr *nlh, void *arg)
 		x->found = true;
 		return 1;
 	}
-	if (strncmp(name, "ckq-", 4) && strncmp(name, "ckq6-", 5))
+	if (!grant_set_family(name))
 		return 0;
 	x->user_ret = x->cb(name, x->arg);
 	return x->user_ret ? 1 : 0;
