@@ -222,9 +222,24 @@ int grant_list(struct grant *g, const char *set, grant_list_cb cb, void *arg)
 	return g->ops->list(g, set, cb, arg);
 }
 
+struct sets_filter {
+	grant_set_cb cb;
+	void *arg;
+};
+
+static int only_ckq(const char *set, void *arg)
+{
+	struct sets_filter *f = arg;
+
+	return grant_set_family(set) ? f->cb(set, f->arg) : 0;
+}
+
+/* Both backends list every set they see; which are ckq's is said here. */
 int grant_list_sets(struct grant *g, grant_set_cb cb, void *arg)
 {
-	return g->ops->list_sets(g, cb, arg);
+	struct sets_filter f = { cb, arg };
+
+	return g->ops->list_sets(g, only_ckq, &f);
 }
 
 int grant_set_info(struct grant *g, const char *set, uint32_t *refs, uint8_t *family)

@@ -22,6 +22,7 @@ struct grant_ops {
 	int (*del)(struct grant *g, const char *set, const struct ckq_addr *addr);
 	int (*test)(struct grant *g, const char *set, const struct ckq_addr *addr);
 	int (*list)(struct grant *g, const char *set, grant_list_cb cb, void *arg);
+	/* Every set the backend sees: grant.c keeps ckq's. */
 	int (*list_sets)(struct grant *g, grant_set_cb cb, void *arg);
 	int (*set_info)(struct grant *g, const char *set, uint32_t *refs,
 			uint8_t *family);
