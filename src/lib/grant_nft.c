@@ -293,45 +293,43 @@ static int set_exists(struct gn *g, const char *set)
 	return r < 0 ? r : 1;
 }
 
+/*
+ * One transaction on addr in set: an add that creates or refreshes it
+ * (timeout_s > 0), else a delete. The last message's ack is the last word
+ * (begin and end ask none); an error may come for any message, the
+ * begin's included. talk()'s answer.
+ */
+static int batch(struct gn *g, const char *set, const struct ckq_addr *addr,
+		 uint32_t timeout_s, const char *comment)
+{
+	uint8_t buf[6 * GRANT_NFT_MSG_MAX] __attribute__((aligned(4)));
+	uint32_t n = timeout_s ? 5 : 3, seq = take_seq(g, n);
+	ssize_t len;
+
+	memset(buf, 0, sizeof(buf));
+	len = timeout_s ? grant_nft_build_add(buf, sizeof(buf), seq, set, addr,
+					      timeout_s, comment) :
+			  grant_nft_build_del(buf, sizeof(buf), seq, set, addr);
+	if (len < 0) {
+		grant_msg(&g->base, "request does not fit");
+		return CKQ_ERR_INTERNAL;
+	}
+	return talk(g, buf, (size_t)len, seq, seq + n - 2, NULL, NULL);
+}
+
 static int gn_add(struct grant *gg, const char *set, const struct ckq_addr *addr,
 		  uint32_t timeout_s, const char *comment)
 {
 	struct gn *g = (struct gn *)gg;
-	uint8_t buf[6 * GRANT_NFT_MSG_MAX] __attribute__((aligned(4)));
-	uint32_t seq = take_seq(g, 5);
-	ssize_t len;
-	int r;
 
-	memset(buf, 0, sizeof(buf));
-	len = grant_nft_build_add(buf, sizeof(buf), seq, set, addr, timeout_s,
-				  comment);
-	if (len < 0) {
-		grant_msg(gg, "request does not fit");
-		return CKQ_ERR_INTERNAL;
-	}
-	/*
-	 * The last add's ack is the last word (begin and end ask none); an
-	 * error may come for any message, the begin's included.
-	 */
-	r = talk(g, buf, (size_t)len, seq, seq + 3, NULL, NULL);
-	return answer(g, r);
+	return answer(g, batch(g, set, addr, timeout_s, comment));
 }
 
 static int gn_del(struct grant *gg, const char *set, const struct ckq_addr *addr)
 {
 	struct gn *g = (struct gn *)gg;
-	uint8_t buf[4 * GRANT_NFT_MSG_MAX] __attribute__((aligned(4)));
-	uint32_t seq = take_seq(g, 3);
-	ssize_t len;
-	int r;
+	int r = batch(g, set, addr, 0, NULL);
 
-	memset(buf, 0, sizeof(buf));
-	len = grant_nft_build_del(buf, sizeof(buf), seq, set, addr);
-	if (len < 0) {
-		grant_msg(gg, "request does not fit");
-		return CKQ_ERR_INTERNAL;
-	}
-	r = talk(g, buf, (size_t)len, seq, seq + 1, NULL, NULL);
 	if (r == ENOENT) {
 		r = set_exists(g, set);
 		if (r < 0)
