@@ -70,6 +70,12 @@ void grant_nl_close(struct grant_nl *n);
 int grant_nl_talk(struct grant *g, struct grant_nl *n, const void *req,
 		  size_t len, uint32_t first, uint32_t last, uint16_t type,
 		  grant_nl_cb cb, void *arg);
+/*
+ * Calls each for every attribute of this type nested in list (already
+ * validated as nested) until one returns non-zero, which is returned.
+ */
+int grant_nl_each(const struct nlattr *list, uint16_t type,
+		  int (*each)(void *x, const struct nlattr *a), void *x);
 
 extern const struct grant_ops grant_ipset_ops;
 extern const struct grant_ops grant_nft_ops;

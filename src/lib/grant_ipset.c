@@ -298,8 +298,9 @@ struct list_ctx {
 	int user_ret;
 };
 
-static int list_elem(struct list_ctx *x, const struct nlattr *elem)
+static int list_elem(void *arg, const struct nlattr *elem)
 {
+	struct list_ctx *x = arg;
 	const struct nlattr *etb[IPSET_ATTR_ADT_MAX + 1] = { NULL };
 	const struct nlattr *itb[IPSET_ATTR_IPADDR_MAX + 1] = { NULL };
 	char comment[IPSET_MAX_COMMENT_SIZE + 1];
@@ -337,33 +338,22 @@ static int list_elem(struct list_ctx *x, const struct nlattr *elem)
 				mnl_attr_get_payload_len(etb[IPSET_ATTR_COMMENT]));
 	else
 		comment[0] = '\0';
+	/* Its non-zero return stops the walk; talk() still drains the dump. */
 	x->user_ret = x->cb ? x->cb(&addr, timeout, comment, x->arg) : 0;
-	return 0;
+	return x->user_ret ? 1 : 0;
 }
 
 static int list_msg(const struct nlmsghdr *nlh, void *arg)
 {
 	const struct nlattr *tb[IPSET_ATTR_CMD_MAX + 1] = { NULL };
 	struct list_ctx *x = arg;
-	const struct nlattr *elem;
-	int r;
 
 	if (parse_cmd(nlh, tb) < 0)
 		return grant_bad_reply(&x->g->base);
 	if (strcmp(mnl_attr_get_str(tb[IPSET_ATTR_SETNAME]), x->set) ||
 	    !tb[IPSET_ATTR_ADT])
 		return 0;
-	mnl_attr_for_each_nested(elem, tb[IPSET_ATTR_ADT]) {
-		if (mnl_attr_get_type(elem) != IPSET_ATTR_DATA)
-			continue;
-		r = list_elem(x, elem);
-		if (r)
-			return r;
-		/* Stop calling back; talk() still drains the dump. */
-		if (x->user_ret)
-			return 1;
-	}
-	return 0;
+	return grant_nl_each(tb[IPSET_ATTR_ADT], IPSET_ATTR_DATA, list_elem, x);
 }
 
 static int gi_list(struct grant *gg, const char *set, grant_list_cb cb, void *arg)

@@ -460,8 +460,9 @@ struct list_ctx {
 	int user_ret;
 };
 
-static int list_elem(struct list_ctx *x, const struct nlattr *elem)
+static int list_elem(void *arg, const struct nlattr *elem)
 {
+	struct list_ctx *x = arg;
 	const struct nlattr *etb[GN_TB], *ktb[GN_TB];
 	char comment[NFTNL_UDATA_COMMENT_MAXLEN + 1];
 	struct ckq_addr addr = { 0 };
@@ -493,17 +494,16 @@ static int list_elem(struct list_ctx *x, const struct nlattr *elem)
 		grant_nft_comment(mnl_attr_get_payload(etb[NFTA_SET_ELEM_USERDATA]),
 				  mnl_attr_get_payload_len(etb[NFTA_SET_ELEM_USERDATA]),
 				  comment, GRANT_COMMENT_MAX + 1);
+	/* Its non-zero return stops the walk; talk() still drains the dump. */
 	x->user_ret = x->cb ? x->cb(&addr, left, comment, x->arg) : 0;
-	return 0;
+	return x->user_ret ? 1 : 0;
 }
 
 static int list_msg(const struct nlmsghdr *nlh, void *arg)
 {
 	const struct nlattr *tb[GN_TB];
 	struct list_ctx *x = arg;
-	const struct nlattr *elem;
 	uint8_t family;
-	int r;
 
 	if (nlh->nlmsg_type != (NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWSETELEM))
 		return 0;
@@ -515,16 +515,7 @@ static int list_msg(const struct nlmsghdr *nlh, void *arg)
 		return 0;
 	if (mnl_attr_validate(tb[NFTA_SET_ELEM_LIST_ELEMENTS], MNL_TYPE_NESTED) < 0)
 		return grant_bad_reply(&x->g->base);
-	mnl_attr_for_each_nested(elem, tb[NFTA_SET_ELEM_LIST_ELEMENTS]) {
-		if (mnl_attr_get_type(elem) != NFTA_LIST_ELEM)
-			continue;
-		r = list_elem(x, elem);
-		if (r)
-			return r;
-		if (x->user_ret)
-			return 1;
-	}
-	return 0;
+	return grant_nl_each(tb[NFTA_SET_ELEM_LIST_ELEMENTS], NFTA_LIST_ELEM, list_elem, x);
 }
 
 static int gn_list(struct grant *gg, const char *set, grant_list_cb cb, void *arg)

@@ -137,3 +137,19 @@ int grant_nl_talk(struct grant *g, struct grant_nl *n, const void *req,
 	grant_msg(g, "endless answer from the kernel");
 	return CKQ_ERR_IPSET;
 }
+
+int grant_nl_each(const struct nlattr *list, uint16_t type,
+		  int (*each)(void *x, const struct nlattr *a), void *x)
+{
+	const struct nlattr *a;
+	int r;
+
+	mnl_attr_for_each_nested(a, list) {
+		if (mnl_attr_get_type(a) != type)
+			continue;
+		r = each(x, a);
+		if (r)
+			return r;
+	}
+	return 0;
+}
