@@ -2,6 +2,7 @@
 #ifndef CKQ_GRANT_H
 #define CKQ_GRANT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "addr.h"
@@ -44,6 +45,21 @@ void grant_set_name(char out[GRANT_SETNAME_LEN], uint8_t family,
 		    uint8_t proto, uint16_t port);
 
 /*
+ * The inverse of grant_set_name: 0 with the family, protocol and port
+ * (1..65535) of a name it makes, else CKQ_ERR_FORMAT (a set made by hand).
+ */
+int grant_set_parse(const char *set, uint8_t *family, uint8_t *proto,
+		    uint16_t *port);
+
+/*
+ * Whether set is one of ckq's by its prefix, as grant_list_sets walks
+ * them: CKQ_AF_INET for "ckq-", CKQ_AF_INET6 for "ckq6-", else 0. A set
+ * made by hand with such a name is listed and shown, though
+ * grant_set_parse refuses it.
+ */
+uint8_t grant_set_family(const char *set);
+
+/*
  * Opens the netlink socket and checks that the kernel speaks ipset (or
  * nf_tables) and that we hold CAP_NET_ADMIN. NULL on failure with errno
  * set. Not thread safe: one handle, used from one thread.
@@ -83,6 +99,37 @@ int grant_list(struct grant *g, const char *set, grant_list_cb cb, void *arg);
  */
 typedef int (*grant_set_cb)(const char *set, void *arg);
 int grant_list_sets(struct grant *g, grant_set_cb cb, void *arg);
+
+/* The names grant_list_sets gives, in one array. */
+struct grant_sets {
+	char (*name)[GRANT_SETNAME_LEN];
+	size_t n, cap;
+};
+/* 0, or a negative CKQ_ERR_* with the names read so far. */
+int grant_sets_read(struct grant *g, struct grant_sets *out);
+void grant_sets_free(struct grant_sets *s);
+
+/* An entry of a ckq set, as grant_list gives it. */
+struct grant_entry {
+	char set[GRANT_SETNAME_LEN];
+	struct ckq_addr addr;
+	uint32_t timeout_left;
+	char comment[GRANT_COMMENT_MAX + 1];
+};
+struct grant_entries {
+	struct grant_entry *e;
+	size_t n, cap;
+};
+/*
+ * Every entry of every ckq set, or with user only those whose comment is
+ * user (a user's grants): set names first, then each set, one netlink dump
+ * at a time on g's socket; a set destroyed in between is skipped. 0, or a
+ * negative CKQ_ERR_* with the entries read so far. Free with
+ * grant_entries_free, also after a failure.
+ */
+int grant_entries_read(struct grant *g, const char *user,
+		       struct grant_entries *out);
+void grant_entries_free(struct grant_entries *e);
 
 /*
  * From the header of set: *refs, how many kernel objects use it (ipset:

@@ -55,19 +55,6 @@ int users_dir_give(void);
  */
 struct grant *admin_grant_open(void);
 
-/* Grants read from the kernel's ipsets or nftables sets. */
-struct live_grant {
-	char set[GRANT_SETNAME_LEN];
-	struct ckq_addr addr;
-	uint32_t timeout_left;
-	char comment[GRANT_COMMENT_MAX + 1];
-};
-struct live_grants {
-	struct live_grant *g;
-	size_t n, cap;
-};
-int live_grants_read(struct grant *gs, struct live_grants *out);
-void live_grants_free(struct live_grants *lg);
 /* Closes what matches user (comment) or addr; returns how many, or < 0. */
 int close_grants(const char *user, const struct ckq_addr *addr, bool quiet);
 void set_port_str(const char *set, char *out, size_t out_len);

@@ -9,99 +9,16 @@
 #include "err.h"
 #include "grant.h"
 
-struct read_ctx {
-	struct live_grants *lg;
-	struct grant *gs;
-	const char *set;
-	int err;
-};
-
-static int on_entry(const struct ckq_addr *addr, uint32_t left, const char *comment, void *arg)
-{
-	struct read_ctx *c = arg;
-	struct live_grants *lg = c->lg;
-	struct live_grant *g;
-
-	if (lg->n == lg->cap) {
-		size_t cap = lg->cap ? lg->cap * 2 : 64;
-		struct live_grant *n = realloc(lg->g, cap * sizeof(*n));
-
-		if (!n)
-			return CKQ_ERR_NOMEM;
-		lg->g = n;
-		lg->cap = cap;
-	}
-	g = &lg->g[lg->n++];
-	memset(g, 0, sizeof(*g));
-	snprintf(g->set, sizeof(g->set), "%s", c->set);
-	g->addr = *addr;
-	g->timeout_left = left;
-	snprintf(g->comment, sizeof(g->comment), "%s", comment ? comment : "");
-	return 0;
-}
-
-struct set_names {
-	char (*name)[GRANT_SETNAME_LEN];
-	size_t n, cap;
-};
-
-static int on_set(const char *set, void *arg)
-{
-	struct set_names *sn = arg;
-
-	if (sn->n == sn->cap) {
-		size_t cap = sn->cap ? sn->cap * 2 : 16;
-		char (*n)[GRANT_SETNAME_LEN] = realloc(sn->name, cap * sizeof(*n));
-
-		if (!n)
-			return CKQ_ERR_NOMEM;
-		sn->name = n;
-		sn->cap = cap;
-	}
-	snprintf(sn->name[sn->n++], GRANT_SETNAME_LEN, "%s", set);
-	return 0;
-}
-
-/* Set names first: one netlink dump at a time on the session's socket. */
-int live_grants_read(struct grant *gs, struct live_grants *out)
-{
-	struct read_ctx c = { .lg = out, .gs = gs };
-	struct set_names sn = { 0 };
-	size_t i;
-	int ret;
-
-	memset(out, 0, sizeof(*out));
-	ret = grant_list_sets(gs, on_set, &sn);
-	for (i = 0; ret >= 0 && i < sn.n; i++) {
-		c.set = sn.name[i];
-		ret = grant_list(gs, c.set, on_entry, &c);
-		if (ret == CKQ_ERR_NOENT)
-			ret = 0;	/* destroyed since the first dump */
-	}
-	free(sn.name);
-	return ret;
-}
-
-void live_grants_free(struct live_grants *lg)
-{
-	free(lg->g);
-	memset(lg, 0, sizeof(*lg));
-}
-
 /* "ckq-tcp-22" -> "tcp/22"; "ckq6-udp-53" -> "udp/53" (the address tells the family). */
 void set_port_str(const char *set, char *out, size_t out_len)
 {
-	const char *p = set;
-	bool v6 = !strncmp(set, "ckq6-", 5);
-	const char *dash;
+	uint8_t family, proto;
+	uint16_t port;
 
-	p += v6 ? 5 : 4;
-	dash = strchr(p, '-');
-	if (!dash || dash - p > 3) {
+	if (grant_set_parse(set, &family, &proto, &port) < 0)
 		snprintf(out, out_len, "%s", set);
-		return;
-	}
-	snprintf(out, out_len, "%.*s/%s", (int)(dash - p), p, dash + 1);
+	else
+		snprintf(out, out_len, "%s/%u", proto_name(proto), (unsigned int)port);
 }
 
 static struct grant *open_or_say(void)
@@ -116,23 +33,23 @@ static struct grant *open_or_say(void)
 
 int close_grants(const char *user, const struct ckq_addr *addr, bool quiet)
 {
-	struct live_grants lg;
+	struct grant_entries ge;
 	struct grant *gs = open_or_say();
 	int ret, closed = 0;
 	size_t i;
 
 	if (!gs)
 		return CKQ_ERR_IPSET;
-	ret = live_grants_read(gs, &lg);
+	ret = grant_entries_read(gs, user, &ge);
 	if (ret < 0) {
 		fprintf(stderr, "ckq-admin: cannot list the ipsets: %s\n", grant_errmsg(gs));
 		goto out;
 	}
-	for (i = 0; i < lg.n; i++) {
-		struct live_grant *g = &lg.g[i];
+	for (i = 0; i < ge.n; i++) {
+		struct grant_entry *g = &ge.e[i];
 		char a[CKQ_ADDR_STRLEN], port[40];
 
-		if (user ? strcmp(g->comment, user) : !addr_equal(&g->addr, addr))
+		if (!user && !addr_equal(&g->addr, addr))
 			continue;
 		ret = grant_del(gs, g->set, &g->addr);
 		if (ret < 0 && ret != CKQ_ERR_NOENT) {
@@ -150,7 +67,7 @@ int close_grants(const char *user, const struct ckq_addr *addr, bool quiet)
 		printf("nothing was open for %s\n", user ? user : "that address");
 	ret = closed;
 out:
-	live_grants_free(&lg);
+	grant_entries_free(&ge);
 	grant_close(gs);
 	return ret;
 }
@@ -192,7 +109,7 @@ int list_main(int argc, char *argv[])
 {
 	char err[CKQ_ERRBUF] = "";
 	struct userdb *db = NULL;
-	struct live_grants lg = { 0 };
+	struct grant_entries ge = { 0 };
 	struct grant *gs;
 	size_t i, j;
 	int ret = 1;
@@ -209,7 +126,7 @@ int list_main(int argc, char *argv[])
 		return 1;
 	}
 	gs = open_or_say();
-	if (gs && live_grants_read(gs, &lg) < 0)
+	if (gs && grant_entries_read(gs, NULL, &ge) < 0)
 		fprintf(stderr, "ckq-admin: cannot list the ipsets: %s\n", grant_errmsg(gs));
 	printf("%-16s %-20s %-52s %s\n", "USER", "PORTS", "KEY", "STATUS");
 	for (i = 0; i < db->n; i++) {
@@ -220,18 +137,18 @@ int list_main(int argc, char *argv[])
 		ports_format(u->ports, u->nports, ports, sizeof(ports));
 		key_fp_str(u->pub->fp, fp);
 		printf("%-16s %-20s %-52s ", u->name, ports, fp);
-		for (j = 0; j < lg.n; j++) {
+		for (j = 0; j < ge.n; j++) {
 			char a[CKQ_ADDR_STRLEN], port[40], when[16];
-			time_t until = time(NULL) + lg.g[j].timeout_left;
+			time_t until = time(NULL) + ge.e[j].timeout_left;
 			struct tm tm;
 
-			if (strcmp(lg.g[j].comment, u->name))
+			if (strcmp(ge.e[j].comment, u->name))
 				continue;
 			localtime_r(&until, &tm);
 			strftime(when, sizeof(when), "%H:%M:%S", &tm);
-			set_port_str(lg.g[j].set, port, sizeof(port));
+			set_port_str(ge.e[j].set, port, sizeof(port));
 			printf("%sopen %s for %s until %s", open++ ? ", " : "", port,
-			       addr_str(&lg.g[j].addr, a, sizeof(a)), when);
+			       addr_str(&ge.e[j].addr, a, sizeof(a)), when);
 		}
 		if (u->revoked)
 			printf("%srevoked", open ? ", " : "");
@@ -241,7 +158,7 @@ int list_main(int argc, char *argv[])
 	}
 	if (!db->n)
 		printf("(no users: add one with 'ckq-admin add-user')\n");
-	live_grants_free(&lg);
+	grant_entries_free(&ge);
 	grant_close(gs);
 	userdb_free(db);
 	return 0;
@@ -255,7 +172,7 @@ int status_main(int argc, char *argv[])
 {
 	char err[CKQ_ERRBUF] = "";
 	struct userdb *db = NULL;
-	struct live_grants lg = { 0 };
+	struct grant_entries ge = { 0 };
 	struct ckqd_conf conf;
 	struct grant *gs;
 	size_t i, revoked = 0;
@@ -284,18 +201,18 @@ int status_main(int argc, char *argv[])
 	printf("config:  %s (knock port udp/%u, queue %u)\n", admin_dir, conf.knock_port, conf.queue);
 	printf("users:   %zu (%zu revoked)\n", db->n, revoked);
 	gs = open_or_say();
-	if (gs && live_grants_read(gs, &lg) == 0) {
-		printf("grants:  %zu\n", lg.n);
-		for (i = 0; i < lg.n; i++) {
+	if (gs && grant_entries_read(gs, NULL, &ge) == 0) {
+		printf("grants:  %zu\n", ge.n);
+		for (i = 0; i < ge.n; i++) {
 			char a[CKQ_ADDR_STRLEN], port[40];
 
-			set_port_str(lg.g[i].set, port, sizeof(port));
+			set_port_str(ge.e[i].set, port, sizeof(port));
 			printf("  %-8s %-40s %-16s %u s left\n", port,
-			       addr_str(&lg.g[i].addr, a, sizeof(a)),
-			       lg.g[i].comment[0] ? lg.g[i].comment : "-", lg.g[i].timeout_left);
+			       addr_str(&ge.e[i].addr, a, sizeof(a)),
+			       ge.e[i].comment[0] ? ge.e[i].comment : "-", ge.e[i].timeout_left);
 		}
 	}
-	live_grants_free(&lg);
+	grant_entries_free(&ge);
 	grant_close(gs);
 	userdb_free(db);
 	return 0;

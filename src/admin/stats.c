@@ -35,24 +35,6 @@ struct set_counts {
 	size_t n, cap;
 };
 
-static int on_set(const char *set, void *arg)
-{
-	struct set_counts *sc = arg;
-
-	if (sc->n == sc->cap) {
-		size_t cap = sc->cap ? sc->cap * 2 : 16;
-		struct set_count *n = realloc(sc->s, cap * sizeof(*n));
-
-		if (!n)
-			return CKQ_ERR_NOMEM;
-		sc->s = n;
-		sc->cap = cap;
-	}
-	memset(&sc->s[sc->n], 0, sizeof(sc->s[0]));
-	snprintf(sc->s[sc->n++].name, GRANT_SETNAME_LEN, "%s", set);
-	return 0;
-}
-
 static int on_entry(const struct ckq_addr *addr, uint32_t left, const char *comment, void *arg)
 {
 	(void)addr;
@@ -71,6 +53,7 @@ static int set_cmp(const void *a, const void *b)
 static int count_grants(struct set_counts *sc)
 {
 	struct grant *gs = admin_grant_open();
+	struct grant_sets names = { 0 };
 	size_t i;
 	int ret;
 
@@ -80,7 +63,16 @@ static int count_grants(struct set_counts *sc)
 				"is the ip_set module loaded?)\n", strerror(errno));
 		return CKQ_ERR_IPSET;
 	}
-	ret = grant_list_sets(gs, on_set, sc);
+	ret = grant_sets_read(gs, &names);
+	if (ret >= 0 && names.n) {
+		sc->s = calloc(names.n, sizeof(*sc->s));
+		if (!sc->s)
+			ret = CKQ_ERR_NOMEM;
+		else
+			sc->n = sc->cap = names.n;
+	}
+	for (i = 0; i < sc->n; i++)
+		memcpy(sc->s[i].name, names.name[i], GRANT_SETNAME_LEN);
 	for (i = 0; ret >= 0 && i < sc->n; i++) {
 		ret = grant_list(gs, sc->s[i].name, on_entry, &sc->s[i].n);
 		if (ret == CKQ_ERR_NOENT)
@@ -90,6 +82,7 @@ static int count_grants(struct set_counts *sc)
 		fprintf(stderr, "ckq-admin stats: cannot list the ipsets: %s\n", grant_errmsg(gs));
 	else if (sc->n)
 		qsort(sc->s, sc->n, sizeof(sc->s[0]), set_cmp);
+	grant_sets_free(&names);
 	grant_close(gs);
 	return ret;
 }
@@ -161,7 +154,7 @@ static void print_table(const struct ckq_stats *s, long pid, const char *path, u
 	for (i = 0; i < sc->n; i++) {
 		set_port_str(sc->s[i].name, port, sizeof(port));
 		printf("  %-20s %-8zu %s%s\n", sc->s[i].name, sc->s[i].n, port,
-		       strncmp(sc->s[i].name, "ckq6-", 5) ? "" : " (IPv6)");
+		       grant_set_family(sc->s[i].name) == CKQ_AF_INET6 ? " (IPv6)" : "");
 	}
 }
 

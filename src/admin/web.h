@@ -138,6 +138,11 @@ void web_get(const char *path, const struct web_ctx *c, struct web_reply *r);
 /* POST actions, their CSRF token already checked. */
 void web_post(const char *path, const struct web_ctx *c, const struct form *fm,
 	      struct web_reply *r);
+/* The frame of every page: head (navigation, flash message) and foot. */
+void page_head(struct page *pg, const struct web_ctx *c, const char *title, const char *cur);
+void page_foot(struct page *pg);
+/* GET /activity: ckqd's counters and the log's recent decisions (web_activity.c). */
+void page_activity(const struct web_ctx *c, struct web_reply *r);
 /* A page with a title and a message, for errors: 403, 404... */
 void web_error_page(struct web_reply *r, unsigned int status, const char *title, const char *msg);
 

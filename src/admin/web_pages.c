@@ -17,9 +17,6 @@
 #include "util.h"
 #include "web.h"
 
-/* ckqd rewrites its counters every 5 s: past this they are not live. */
-#define STATS_STALE_S 30
-
 static const struct {
 	const char *name;
 	size_t max;
@@ -70,7 +67,7 @@ const char *form_get(const struct form *fm, int field)
 
 /* --- the frame of every page ------------------------------------------------ */
 
-static void page_head(struct page *pg, const struct web_ctx *c, const char *title, const char *cur)
+void page_head(struct page *pg, const struct web_ctx *c, const char *title, const char *cur)
 {
 	static const struct {
 		const char *path, *label;
@@ -109,7 +106,7 @@ static void page_head(struct page *pg, const struct web_ctx *c, const char *titl
 			 c->flash_err ? "err" : "ok", c->flash);
 }
 
-static void page_foot(struct page *pg)
+void page_foot(struct page *pg)
 {
 	page_fmt(pg, "</main>\n<footer>ckq-admin web \xc2\xb7 %s</footer></body></html>\n", admin_dir);
 }
@@ -165,20 +162,11 @@ static void port_label(struct page *pg, uint8_t proto, uint16_t port)
 	page_raw(pg, "</span>");
 }
 
-/* "ckq-tcp-22" -> tcp, 22; false for a set that is not a ckq port set. */
-static bool set_port(const char *set, uint8_t *proto, uint16_t *port)
-{
-	char spec[40];
-
-	set_port_str(set, spec, sizeof(spec));
-	return portspec_parse(spec, proto, port) == 0 && strchr(spec, '/');
-}
-
-static void grant_item(struct page *pg, const struct web_ctx *c, const struct live_grant *g)
+static void grant_item(struct page *pg, const struct web_ctx *c, const struct grant_entry *g)
 {
 	char a[CKQ_ADDR_STRLEN], until[16];
 	time_t t = time(NULL) + g->timeout_left;
-	uint8_t proto;
+	uint8_t family, proto;
 	uint16_t port;
 	struct tm tm;
 
@@ -186,7 +174,7 @@ static void grant_item(struct page *pg, const struct web_ctx *c, const struct li
 	localtime_r(&t, &tm);
 	strftime(until, sizeof(until), "%H:%M:%S", &tm);
 	page_raw(pg, "<li class=\"grant\"><span class=\"st open\">open</span> ");
-	if (set_port(g->set, &proto, &port))
+	if (grant_set_parse(g->set, &family, &proto, &port) == 0)
 		port_label(pg, proto, port);
 	else
 		page_text(pg, g->set);
@@ -207,7 +195,7 @@ static void page_users(const struct web_ctx *c, struct web_reply *r)
 {
 	struct page *pg = &r->body;
 	char err[CKQ_ERRBUF] = "", now_s[16];
-	struct live_grants lg = { 0 };
+	struct grant_entries ge = { 0 };
 	struct userdb *db = NULL;
 	struct grant *gs;
 	bool grants_ok = false, *claimed = NULL;
@@ -224,12 +212,12 @@ static void page_users(const struct web_ctx *c, struct web_reply *r)
 		return;
 	}
 	gs = admin_grant_open();
-	if (gs && live_grants_read(gs, &lg) == 0)
+	if (gs && grant_entries_read(gs, NULL, &ge) == 0)
 		grants_ok = true;
-	if (lg.n) {
-		claimed = calloc(lg.n, sizeof(*claimed));
+	if (ge.n) {
+		claimed = calloc(ge.n, sizeof(*claimed));
 		if (!claimed) {
-			lg.n = 0;
+			ge.n = 0;
 			pg->failed = true;
 		}
 	}
@@ -275,10 +263,10 @@ static void page_users(const struct web_ctx *c, struct web_reply *r)
 		}
 		page_fmt(pg, "</ul></td><td><code class=\"fp\">%s</code><br><small>RSA %u bits</small></td>"
 			 "<td class=\"status\"><ul class=\"grants\">", fp, pub_bits(u->pub));
-		for (j = 0; j < lg.n; j++) {
-			if (strcmp(lg.g[j].comment, u->name))
+		for (j = 0; j < ge.n; j++) {
+			if (strcmp(ge.e[j].comment, u->name))
 				continue;
-			grant_item(pg, c, &lg.g[j]);
+			grant_item(pg, c, &ge.e[j]);
 			claimed[j] = true;
 			mine++;
 		}
@@ -299,18 +287,18 @@ static void page_users(const struct web_ctx *c, struct web_reply *r)
 	if (!db->n)
 		page_raw(pg, "<tr><td colspan=\"5\">No users yet: <a href=\"/register\">register one</a>.</td></tr>\n");
 	page_raw(pg, "</tbody></table>\n");
-	for (j = 0; j < lg.n; j++)
+	for (j = 0; j < ge.n; j++)
 		others += !claimed[j];
 	if (others) {
 		page_raw(pg, "<h2>Other grants</h2><p class=\"src\">In the ckq ipsets, with no user of "
 			 "this directory in their comment (added by hand, or the user is gone).</p>"
 			 "<ul class=\"grants\" id=\"other-grants\">");
-		for (j = 0; j < lg.n; j++) {
+		for (j = 0; j < ge.n; j++) {
 			if (claimed[j])
 				continue;
-			grant_item(pg, c, &lg.g[j]);
-			if (lg.g[j].comment[0])
-				page_fmt(pg, "<li class=\"note\">comment \"%s\"</li>", lg.g[j].comment);
+			grant_item(pg, c, &ge.e[j]);
+			if (ge.e[j].comment[0])
+				page_fmt(pg, "<li class=\"note\">comment \"%s\"</li>", ge.e[j].comment);
 		}
 		page_raw(pg, "</ul>\n");
 	}
@@ -320,7 +308,7 @@ static void page_users(const struct web_ctx *c, struct web_reply *r)
 	page_foot(pg);
 	r->status = 200;
 	free(claimed);
-	live_grants_free(&lg);
+	grant_entries_free(&ge);
 	grant_close(gs);
 	userdb_free(db);
 }
@@ -330,10 +318,10 @@ static void page_users(const struct web_ctx *c, struct web_reply *r)
 static int on_set_name(const char *set, void *arg)
 {
 	struct page *pg = arg;
-	uint8_t proto;
+	uint8_t family, proto;
 	uint16_t port;
 
-	if (strncmp(set, "ckq-", 4) || !set_port(set, &proto, &port))
+	if (grant_set_parse(set, &family, &proto, &port) < 0 || family != CKQ_AF_INET)
 		return 0;
 	page_raw(pg, " ");
 	port_label(pg, proto, port);
@@ -512,29 +500,29 @@ static void do_close(const struct form *fm, struct web_reply *r)
 {
 	const char *set = form_get(fm, F_SET);
 	char a[CKQ_ADDR_STRLEN], port[40];
-	struct live_grants lg = { 0 };
+	struct grant_entries ge = { 0 };
 	struct ckq_addr addr;
 	struct grant *gs;
 	size_t i;
 	int ret;
 
-	if ((strncmp(set, "ckq-", 4) && strncmp(set, "ckq6-", 5)) || strlen(set) >= GRANT_SETNAME_LEN ||
+	if (!grant_set_family(set) || strlen(set) >= GRANT_SETNAME_LEN ||
 	    addr_parse(form_get(fm, F_ADDR), &addr) < 0) {
 		web_error_page(r, 400, "Bad request", "That is not a grant of ckq.");
 		return;
 	}
 	gs = admin_grant_open();
-	if (!gs || live_grants_read(gs, &lg) < 0) {
+	if (!gs || grant_entries_read(gs, NULL, &ge) < 0) {
 		redirect(r, "/users", true, "The kernel's ipsets cannot be read%s%s.", gs ? ": " : "",
 			 gs ? grant_errmsg(gs) : "");
 		goto out;
 	}
-	for (i = 0; i < lg.n; i++)
-		if (!strcmp(lg.g[i].set, set) && addr_equal(&lg.g[i].addr, &addr))
+	for (i = 0; i < ge.n; i++)
+		if (!strcmp(ge.e[i].set, set) && addr_equal(&ge.e[i].addr, &addr))
 			break;
 	addr_str(&addr, a, sizeof(a));
 	set_port_str(set, port, sizeof(port));
-	if (i == lg.n) {
+	if (i == ge.n) {
 		redirect(r, "/users", false, "Nothing was open on %s for %s: it expired or was closed already.",
 			 port, a);
 		goto out;
@@ -544,13 +532,13 @@ static void do_close(const struct form *fm, struct web_reply *r)
 		redirect(r, "/users", true, "Cannot remove %s from %s: %s.", a, set, grant_errmsg(gs));
 		goto out;
 	}
-	printf("web: closed %s for %s%s%s%s\n", port, a, lg.g[i].comment[0] ? " (" : "",
-	       lg.g[i].comment, lg.g[i].comment[0] ? ")" : "");
+	printf("web: closed %s for %s%s%s%s\n", port, a, ge.e[i].comment[0] ? " (" : "",
+	       ge.e[i].comment, ge.e[i].comment[0] ? ")" : "");
 	fflush(stdout);
-	redirect(r, "/users", false, "Closed %s for %s%s%s%s.", port, a, lg.g[i].comment[0] ? " (" : "",
-		 lg.g[i].comment, lg.g[i].comment[0] ? ")" : "");
+	redirect(r, "/users", false, "Closed %s for %s%s%s%s.", port, a, ge.e[i].comment[0] ? " (" : "",
+		 ge.e[i].comment, ge.e[i].comment[0] ? ")" : "");
 out:
-	live_grants_free(&lg);
+	grant_entries_free(&ge);
 	grant_close(gs);
 }
 
@@ -558,7 +546,7 @@ static void page_revoke(const struct web_ctx *c, struct web_reply *r)
 {
 	const char *name = c->query_user ? c->query_user : "";
 	char err[CKQ_ERRBUF] = "", title[64];
-	struct live_grants lg = { 0 };
+	struct grant_entries ge = { 0 };
 	struct grant *gs;
 	struct ckq_user u;
 	size_t i, open = 0;
@@ -568,9 +556,9 @@ static void page_revoke(const struct web_ctx *c, struct web_reply *r)
 		return;
 	}
 	gs = admin_grant_open();
-	if (gs && live_grants_read(gs, &lg) == 0)
-		for (i = 0; i < lg.n; i++)
-			open += !strcmp(lg.g[i].comment, name);
+	if (gs && grant_entries_read(gs, NULL, &ge) == 0)
+		for (i = 0; i < ge.n; i++)
+			open += !strcmp(ge.e[i].comment, name);
 	snprintf(title, sizeof(title), "Revoke %s?", name);
 	page_head(&r->body, c, title, NULL);
 	page_fmt(&r->body, "<p>From now on ckqd refuses every knock of <strong>%s</strong>, and %s%zu "
@@ -588,7 +576,7 @@ static void page_revoke(const struct web_ctx *c, struct web_reply *r)
 	page_foot(&r->body);
 	r->status = 200;
 	user_clear(&u);
-	live_grants_free(&lg);
+	grant_entries_free(&ge);
 	grant_close(gs);
 }
 
@@ -617,141 +605,6 @@ static void do_revoke(const struct form *fm, struct web_reply *r)
 	else
 		redirect(r, "/users", false, "Revoked %s and closed %d grant%s. %s", name, res.closed,
 			 res.closed == 1 ? "" : "s", note);
-}
-
-/* --- Activity ------------------------------------------------------------------ */
-
-static void age_str(uint64_t s, char *out, size_t len)
-{
-	if (s >= 3600)
-		snprintf(out, len, "%lluh %02llum", (unsigned long long)(s / 3600),
-			 (unsigned long long)(s % 3600 / 60));
-	else if (s >= 60)
-		snprintf(out, len, "%llum %02llus", (unsigned long long)(s / 60),
-			 (unsigned long long)(s % 60));
-	else
-		snprintf(out, len, "%llus", (unsigned long long)s);
-}
-
-static void counters(struct page *pg)
-{
-	char err[CKQ_ERRBUF] = "", *text = NULL, ago[32], up[32];
-	struct ckqd_conf conf;
-	struct ckq_stats s;
-	unsigned int bad_line = 0;
-	uint64_t now = (uint64_t)time(NULL), age;
-	struct stat st;
-	size_t len = 0, i;
-
-	page_raw(pg, "<h2>Counters</h2>\n");
-	if (conf_load(admin_dir, &conf, err, sizeof(err)) < 0) {
-		page_fmt(pg, "<p class=\"flash err\">%s</p>\n", err);
-		return;
-	}
-	if (stat(conf.stats_file, &st) < 0) {
-		page_fmt(pg, "<p class=\"src\" id=\"stats-src\">No counters: %s does not exist (stats_file "
-			 "in ckqd.conf; ckqd writes it every 5 seconds while it runs).</p>\n",
-			 conf.stats_file);
-		return;
-	}
-	if (file_read(conf.stats_file, false, &text, &len, err, sizeof(err)) < 0) {
-		page_fmt(pg, "<p class=\"flash err\">%s</p>\n", err);
-		return;
-	}
-	if (stats_parse(text, len, &s, &bad_line) < 0) {
-		page_fmt(pg, "<p class=\"flash err\">%s line %u is not in the Prometheus text format.</p>\n",
-			 conf.stats_file, bad_line);
-		free(text);
-		return;
-	}
-	free(text);
-	age = now > (uint64_t)st.st_mtime ? now - (uint64_t)st.st_mtime : 0;
-	age_str(age, ago, sizeof(ago));
-	age_str(now > s.start_time ? now - s.start_time : 0, up, sizeof(up));
-	page_fmt(pg, "<p class=\"src\" id=\"stats-src\">From %s (stats_file in ckqd.conf), written by "
-		 "ckqd %s ago; counted since it started, %s ago.</p>\n", conf.stats_file, ago, up);
-	if (age > STATS_STALE_S)
-		page_raw(pg, "<p class=\"flash warn\">ckqd has not rewritten them for over 30 seconds: "
-			 "it is not running, or stuck.</p>\n");
-	page_fmt(pg, "<table class=\"counters\" id=\"counters\"><tbody>"
-		 "<tr><th>granted</th><td>%llu</td></tr><tr><th>closed</th><td>%llu</td></tr>"
-		 "<tr><th>refused</th><td>%llu</td></tr><tr><th>junk</th><td>%llu</td></tr>"
-		 "<tr><th>retransmits</th><td>%llu</td></tr><tr><th>pending</th><td>%llu of %llu</td></tr>"
-		 "<tr><th>users</th><td>%llu</td></tr></tbody></table>\n",
-		 (unsigned long long)s.granted, (unsigned long long)s.closed,
-		 (unsigned long long)stats_refused_total(&s), (unsigned long long)s.junk,
-		 (unsigned long long)s.retransmits, (unsigned long long)s.pending,
-		 (unsigned long long)s.pending_max, (unsigned long long)s.users);
-	if (!stats_refused_total(&s))
-		return;
-	page_raw(pg, "<table class=\"reasons\" id=\"reasons\"><thead><tr><th>Refused because</th>"
-		 "<th>count</th><th>meaning</th></tr></thead><tbody>");
-	for (i = 0; i < CKQ_REFUSE_N; i++) {
-		const char *why = stats_reason_name((enum ckq_refusal)i);
-
-		if (!s.refused[i])
-			continue;
-		page_fmt(pg, "<tr><td><code>%s</code></td><td>%llu</td><td>%s</td></tr>", why,
-			 (unsigned long long)s.refused[i], stats_reason_text(why) ? stats_reason_text(why) : "");
-	}
-	page_raw(pg, "</tbody></table>\n");
-}
-
-static void decisions(struct page *pg, const struct web_ctx *c)
-{
-	struct knock_line *k;
-	char why[CKQ_ERRBUF] = "";
-	size_t n = 0, i;
-
-	page_raw(pg, "<h2>Recent decisions</h2>\n");
-	if (!c->log_file) {
-		page_raw(pg, "<p class=\"src\" id=\"log-src\">No log given. Start ckq-admin web with "
-			 "<code>--log FILE</code>, FILE being where ckqd's lines go: /var/log/syslog, "
-			 "or an export such as <code>journalctl -u ckqd -o short-iso &gt; FILE</code>.</p>\n");
-		return;
-	}
-	k = calloc(WEB_LOG_LINES, sizeof(*k));
-	if (!k) {
-		pg->failed = true;
-		return;
-	}
-	if (knock_lines_tail(c->log_file, k, WEB_LOG_LINES, &n, why, sizeof(why)) < 0) {
-		page_fmt(pg, "<p class=\"flash err\">%s</p>\n", why);
-		free(k);
-		return;
-	}
-	page_fmt(pg, "<p class=\"src\" id=\"log-src\">The last %zu knock lines of %s (--log), newest "
-		 "first. ckqd rate-limits them, so a flood shows as a few lines and a count.</p>\n",
-		 n, c->log_file);
-	page_raw(pg, "<table class=\"log\" id=\"log\"><thead><tr><th>When</th><th>Decision</th>"
-		 "<th>User</th><th>Source</th><th>Port</th><th>Detail</th></tr></thead><tbody>\n");
-	for (i = n; i-- > 0;) {
-		const char *text = k[i].reason[0] ? stats_reason_text(k[i].reason) : NULL;
-
-		page_fmt(pg, "<tr class=\"%s\"><td>%s</td><td><span class=\"st %s\">%s</span></td>"
-			 "<td>%s</td><td>%s</td><td>%s</td><td>", k[i].verb, k[i].when[0] ? k[i].when : "\xe2\x80\x94",
-			 k[i].verb, k[i].verb, k[i].user, k[i].src, k[i].port);
-		if (k[i].reason[0])
-			page_fmt(pg, "<code>%s</code>%s%s", k[i].reason, text ? ": " : "", text ? text : "");
-		if (k[i].duration[0])
-			page_fmt(pg, "for %s s", k[i].duration);
-		if (k[i].detail[0])
-			page_fmt(pg, " %s", k[i].detail);
-		page_raw(pg, "</td></tr>\n");
-	}
-	if (!n)
-		page_raw(pg, "<tr><td colspan=\"6\">No knock lines yet.</td></tr>\n");
-	page_raw(pg, "</tbody></table>\n");
-	free(k);
-}
-
-static void page_activity(const struct web_ctx *c, struct web_reply *r)
-{
-	page_head(&r->body, c, "Activity", "/activity");
-	counters(&r->body);
-	decisions(&r->body, c);
-	page_foot(&r->body);
-	r->status = 200;
 }
 
 /* --- dispatch ------------------------------------------------------------------ */

@@ -156,6 +156,17 @@ struct ckqd {
 /* arg: the struct worker whose queue the packet came from. */
 int engine_packet(const uint8_t *pkt, size_t len, void *arg);
 
+/*
+ * holders.c: shared addresses (doc/protocol.md 3.7), under d->lock. user's
+ * open of (set, addr) for duration seconds never shortens another's grant;
+ * user's close ends only user's. 0 or a negative CKQ_ERR_*, after
+ * holders_ready said the table is there.
+ */
+bool holders_ready(struct ckqd *d);
+int grant_open_shared(struct ckqd *d, const char *set, const struct ckq_addr *addr,
+		      const char *user, uint32_t duration, uint64_t now);
+int grant_close_shared(struct ckqd *d, const char *set, const struct ckq_addr *addr,
+		       const char *user, uint64_t now);
 void engine_close_user(struct ckqd *d, const char *user);
 void engine_free(struct ckqd *d);
 /* d->cnt read counter by counter as the workers bump them (CNT_INC). */

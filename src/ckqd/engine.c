@@ -381,189 +381,59 @@ out:
 	wipe(&m, sizeof(m));
 }
 
-/*
- * Shared addresses: every user behind one address who opened one port holds
- * a grant on the same kernel entry. An open never shortens another user's
- * grant (the entry keeps the longest), and a close ends only the closer's:
- * the entry stays, with the longest of the others' times, while anyone else
- * holds it. The kernel is the truth about whether the entry exists (the
- * admin may have closed it, or it expired); the table below only says who
- * else holds it. All of it under d->lock, which also guards the ipset
- * session.
- */
-static bool holders_ready(struct ckqd *d)
-{
-	if (!d->holders)
-		d->holders = calloc(HOLDERS_MAX, sizeof(*d->holders));
-	return d->holders != NULL;
-}
-
-void engine_counters(struct ckqd *d, struct ckq_stats *out)
-{
-	const uint64_t *in = (const uint64_t *)&d->cnt;
-	uint64_t *o = (uint64_t *)out;
-	size_t i;
-
-	_Static_assert(sizeof(struct ckq_stats) % sizeof(uint64_t) == 0,
-		       "struct ckq_stats holds only uint64_t");
-	for (i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
-		o[i] = __atomic_load_n(&in[i], __ATOMIC_RELAXED);
-}
-
-void engine_free(struct ckqd *d)
-{
-	free(d->holders);
-	d->holders = NULL;
-}
-
-static bool holder_is(const struct holder *h, const char *set, const struct ckq_addr *addr)
-{
-	return h->expires && !strcmp(h->set, set) && addr_equal(&h->addr, addr);
-}
-
-/* The live holder of (set, addr) with the latest end, other than `not`. */
-static struct holder *holder_longest(struct ckqd *d, const char *set, const struct ckq_addr *addr,
-				     const char *not, uint64_t now)
-{
-	struct holder *best = NULL;
-	size_t i;
-
-	for (i = 0; i < HOLDERS_MAX; i++) {
-		struct holder *h = &d->holders[i];
-
-		if (h->expires && h->expires <= now)
-			h->expires = 0;
-		if (!holder_is(h, set, addr) || (not && !strcmp(h->user, not)))
-			continue;
-		if (!best || h->expires > best->expires)
-			best = h;
-	}
-	return best;
-}
-
-static void holder_drop(struct ckqd *d, const char *set, const struct ckq_addr *addr,
-			const char *user)
-{
-	size_t i;
-
-	for (i = 0; i < HOLDERS_MAX; i++) {
-		struct holder *h = &d->holders[i];
-
-		if (holder_is(h, set, addr) && (!user || !strcmp(h->user, user)))
-			h->expires = 0;
-	}
-}
-
-/*
- * Records user's grant on (set, addr) until `expires`. A full table gives
- * up the grant that ends first: at worst, that holder's grant can then be
- * shortened or closed by another's, as before this table existed.
- */
-static void holder_set(struct ckqd *d, const char *set, const struct ckq_addr *addr,
-		       const char *user, uint64_t expires, uint64_t now)
-{
-	struct holder *slot = NULL;
-	size_t i;
-
-	for (i = 0; i < HOLDERS_MAX; i++) {
-		struct holder *h = &d->holders[i];
-
-		if (h->expires && h->expires <= now)
-			h->expires = 0;
-		if (holder_is(h, set, addr) && !strcmp(h->user, user)) {
-			slot = h;
-			break;
-		}
-		if (!slot || (slot->expires && h->expires < slot->expires))
-			slot = h;
-	}
-	snprintf(slot->set, sizeof(slot->set), "%s", set);
-	slot->addr = *addr;
-	snprintf(slot->user, sizeof(slot->user), "%s", user);
-	slot->expires = expires;
-}
-
-struct learn_ctx {
-	struct ckqd *d;
-	const char *set;
-	uint64_t now;
-};
-
-static int learn_entry(const struct ckq_addr *addr, uint32_t left, const char *comment,
-		       void *arg)
-{
-	struct learn_ctx *c = arg;
-
-	/* Ours carry the user's name; 0 is "no timeout": not a grant of ours. */
-	if (left && comment && user_name_valid(comment, strlen(comment)) &&
-	    !holder_longest(c->d, c->set, addr, NULL, c->now))
-		holder_set(c->d, c->set, addr, comment, c->now + left, c->now);
-	return 0;
-}
-
-/*
- * An entry in the kernel that no holder explains was made before we
- * started (or was given up when the table was full): its comment names
- * whose it is, and its timeout until when. Read once for the whole set.
- */
-static void holders_learn(struct ckqd *d, const char *set, const struct ckq_addr *addr,
-			  uint64_t now)
-{
-	struct learn_ctx c = { d, set, now };
-
-	if (!holder_longest(d, set, addr, NULL, now))
-		grant_list(d->grant, set, learn_entry, &c);
-}
-
-/* user's open of (set, addr) for `duration` seconds. */
-static int grant_open_shared(struct ckqd *d, const char *set, const struct ckq_addr *addr,
-			     const char *user, uint32_t duration, uint64_t now)
-{
-	struct holder *other;
-	int present = grant_test(d->grant, set, addr);
-
-	if (present < 0)
-		return present;
-	if (!present)
-		holder_drop(d, set, addr, NULL);	/* closed by the admin, or expired */
-	else
-		holders_learn(d, set, addr, now);
-	other = holder_longest(d, set, addr, user, now);
-	holder_set(d, set, addr, user, now + duration, now);
-	/* Another user's longer grant stays as it is: timeout and comment. */
-	if (present && other && other->expires > now + duration)
-		return 0;
-	return grant_add(d->grant, set, addr, duration, user);
-}
-
-/* user's close of (set, addr): the entry goes once nobody else holds it. */
-static int grant_close_shared(struct ckqd *d, const char *set, const struct ckq_addr *addr,
-			      const char *user, uint64_t now)
-{
-	struct holder *other;
-	int present = grant_test(d->grant, set, addr);
-
-	/* No such set: nothing to close, as grant_del would say. */
-	if (present < 0 && present != CKQ_ERR_NOENT)
-		return present;
-	if (present <= 0) {
-		holder_drop(d, set, addr, NULL);
-		return 0;
-	}
-	holders_learn(d, set, addr, now);
-	holder_drop(d, set, addr, user);
-	other = holder_longest(d, set, addr, NULL, now);
-	if (!other) {
-		int ret = grant_del(d->grant, set, addr);
-
-		return ret == CKQ_ERR_NOENT ? 0 : ret;
-	}
-	/* The others' longest grant, no more: this user's time is given back. */
-	return grant_add(d->grant, set, addr, (uint32_t)(other->expires - now), other->user);
-}
-
+/* A verified message 3: the open or close, and its result, under d->lock. */
 static void grant_locked(struct ckqd *d, const struct pkt_udp *p, struct pending_entry *e,
-			 const uint8_t h3[CKQ_HASH_LEN]);
+			 const uint8_t h3[CKQ_HASH_LEN])
+{
+	struct ckq_result res;
+	char set[GRANT_SETNAME_LEN], src[CKQ_ADDR_STRLEN];
+	uint64_t now;
+	int ret;
+
+	memset(&res, 0, sizeof(res));
+	res.addr = e->src;
+	res.proto = e->proto;
+	res.port = e->port;
+	grant_set_name(set, e->src.family, e->proto, e->port);
+	addr_str(&e->src, src, sizeof(src));
+	now = d->now();
+	if (!holders_ready(d)) {
+		ret = CKQ_ERR_NOMEM;
+	} else if (e->request == CKQ_REQ_OPEN) {
+		ret = grant_open_shared(d, set, &e->src, e->user, e->duration, now);
+		res.status = CKQ_RES_GRANTED;
+		res.expires = now + e->duration;
+	} else {
+		ret = grant_close_shared(d, set, &e->src, e->user, now);
+		res.status = CKQ_RES_CLOSED;
+	}
+	if (ret < 0) {
+		log_rl(&d->rl_error, LOG_ERR, "knock failed reason=ipset user=%s src=%s set=%s: %s",
+		       e->user, src, set, grant_errmsg(d->grant));
+		CNT_INC(d->cnt.refused[CKQ_REFUSE_IPSET]);
+		pending_release(&d->pending, e);
+		return;
+	}
+	if (proto_result_build(d->server, &e->s, &res, e->reply, sizeof(e->reply),
+			       &e->reply_len) < 0) {
+		log_rl(&d->rl_error, LOG_ERR, "cannot build a result");
+		pending_release(&d->pending, e);
+		return;
+	}
+	e->done = true;
+	memcpy(e->h3, h3, CKQ_HASH_LEN);
+	if (res.status == CKQ_RES_GRANTED) {
+		CNT_INC(d->cnt.granted);
+		log_rl(&d->rl_grant, LOG_NOTICE,
+		       "knock granted user=%s src=%s port=%s/%u duration=%u",
+		       e->user, src, proto_name(e->proto), e->port, e->duration);
+	} else {
+		CNT_INC(d->cnt.closed);
+		log_rl(&d->rl_grant, LOG_NOTICE, "knock closed user=%s src=%s port=%s/%u",
+		       e->user, src, proto_name(e->proto), e->port);
+	}
+	send_reply(d, p, e->reply, e->reply_len);
+}
 
 /*
  * The pending entry of a message 3, under d->lock: NULL (refused) unless it
@@ -654,57 +524,16 @@ static void handle_response(struct ckqd *d, const struct pkt_udp *p)
 	wipe(&s, sizeof(s));
 }
 
-static void grant_locked(struct ckqd *d, const struct pkt_udp *p, struct pending_entry *e,
-			 const uint8_t h3[CKQ_HASH_LEN])
+void engine_counters(struct ckqd *d, struct ckq_stats *out)
 {
-	struct ckq_result res;
-	char set[GRANT_SETNAME_LEN], src[CKQ_ADDR_STRLEN];
-	uint64_t now;
-	int ret;
+	const uint64_t *in = (const uint64_t *)&d->cnt;
+	uint64_t *o = (uint64_t *)out;
+	size_t i;
 
-	memset(&res, 0, sizeof(res));
-	res.addr = e->src;
-	res.proto = e->proto;
-	res.port = e->port;
-	grant_set_name(set, e->src.family, e->proto, e->port);
-	addr_str(&e->src, src, sizeof(src));
-	now = d->now();
-	if (!holders_ready(d)) {
-		ret = CKQ_ERR_NOMEM;
-	} else if (e->request == CKQ_REQ_OPEN) {
-		ret = grant_open_shared(d, set, &e->src, e->user, e->duration, now);
-		res.status = CKQ_RES_GRANTED;
-		res.expires = now + e->duration;
-	} else {
-		ret = grant_close_shared(d, set, &e->src, e->user, now);
-		res.status = CKQ_RES_CLOSED;
-	}
-	if (ret < 0) {
-		log_rl(&d->rl_error, LOG_ERR, "knock failed reason=ipset user=%s src=%s set=%s: %s",
-		       e->user, src, set, grant_errmsg(d->grant));
-		CNT_INC(d->cnt.refused[CKQ_REFUSE_IPSET]);
-		pending_release(&d->pending, e);
-		return;
-	}
-	if (proto_result_build(d->server, &e->s, &res, e->reply, sizeof(e->reply),
-			       &e->reply_len) < 0) {
-		log_rl(&d->rl_error, LOG_ERR, "cannot build a result");
-		pending_release(&d->pending, e);
-		return;
-	}
-	e->done = true;
-	memcpy(e->h3, h3, CKQ_HASH_LEN);
-	if (res.status == CKQ_RES_GRANTED) {
-		CNT_INC(d->cnt.granted);
-		log_rl(&d->rl_grant, LOG_NOTICE,
-		       "knock granted user=%s src=%s port=%s/%u duration=%u",
-		       e->user, src, proto_name(e->proto), e->port, e->duration);
-	} else {
-		CNT_INC(d->cnt.closed);
-		log_rl(&d->rl_grant, LOG_NOTICE, "knock closed user=%s src=%s port=%s/%u",
-		       e->user, src, proto_name(e->proto), e->port);
-	}
-	send_reply(d, p, e->reply, e->reply_len);
+	_Static_assert(sizeof(struct ckq_stats) % sizeof(uint64_t) == 0,
+		       "struct ckq_stats holds only uint64_t");
+	for (i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+		o[i] = __atomic_load_n(&in[i], __ATOMIC_RELAXED);
 }
 
 /*
@@ -737,109 +566,4 @@ int engine_packet(const uint8_t *pkt, size_t len, void *arg)
 		handle_response(d, &p);
 	pthread_rwlock_unlock(&d->users_lock);
 	return NF_DROP;
-}
-
-struct user_grants {
-	struct grant *g;
-	const char *user;
-	struct ckq_addr addr[64];
-	size_t n;
-};
-
-static int match_user(const struct ckq_addr *addr, uint32_t left, const char *comment,
-		      void *arg)
-{
-	struct user_grants *ug = arg;
-
-	(void)left;
-	if (comment && !strcmp(comment, ug->user) && ug->n < 64)
-		ug->addr[ug->n++] = *addr;
-	return 0;
-}
-
-struct set_list {
-	char (*name)[GRANT_SETNAME_LEN];
-	size_t n, cap;
-};
-
-static int add_set(const char *set, void *arg)
-{
-	struct set_list *sl = arg;
-
-	if (sl->n == sl->cap) {
-		size_t cap = sl->cap ? sl->cap * 2 : 16;
-		char (*n)[GRANT_SETNAME_LEN] = realloc(sl->name, cap * sizeof(*n));
-
-		if (!n)
-			return CKQ_ERR_NOMEM;
-		sl->name = n;
-		sl->cap = cap;
-	}
-	snprintf(sl->name[sl->n++], GRANT_SETNAME_LEN, "%s", set);
-	return 0;
-}
-
-/*
- * Grants of a user who is gone or revoked end with the reload that learns
- * it, so none made while the admin's own close raced us survives.
- */
-void engine_close_user(struct ckqd *d, const char *user)
-{
-	struct set_list sl = { 0 };
-	struct user_grants ug;
-	char a[CKQ_ADDR_STRLEN];
-	unsigned int rounds;
-	size_t i, j;
-
-	/* The ipset session is shared with the workers' grants. */
-	pthread_mutex_lock(&d->lock);
-	if (grant_list_sets(d->grant, add_set, &sl) < 0) {
-		log_err("cannot list the ipsets to close %s's grants: %s", user,
-			grant_errmsg(d->grant));
-		goto out;
-	}
-	for (i = 0; i < sl.n; i++) {
-		/* A batch at a time: a listing is never changed while it is read. */
-		for (rounds = 0; rounds < 1000; rounds++) {
-			ug.g = d->grant;
-			ug.user = user;
-			ug.n = 0;
-			if (grant_list(d->grant, sl.name[i], match_user, &ug) < 0 || !ug.n)
-				break;
-			for (j = 0; j < ug.n; j++) {
-				/* Another user's grant on the address keeps it, for their time. */
-				if (holders_ready(d) &&
-				    grant_close_shared(d, sl.name[i], &ug.addr[j], user, d->now()) == 0)
-					log_notice("grant closed user=%s src=%s set=%s: user removed or revoked",
-						   user, addr_str(&ug.addr[j], a, sizeof(a)),
-						   sl.name[i]);
-				else if (grant_del(d->grant, sl.name[i], &ug.addr[j]) == 0)
-					log_notice("grant closed user=%s src=%s set=%s: user removed or revoked",
-						   user, addr_str(&ug.addr[j], a, sizeof(a)),
-						   sl.name[i]);
-			}
-		}
-	}
-	/*
-	 * And wherever the user held a grant that another's longer one hid; or
-	 * where ckq-admin, closing the user's grants by name, took the entry
-	 * that another user's grant also held: that one is given back.
-	 */
-	for (i = 0; d->holders && i < HOLDERS_MAX; i++) {
-		struct holder *h = &d->holders[i], *other;
-		uint64_t now = d->now();
-
-		if (!h->expires || strcmp(h->user, user))
-			continue;
-		h->expires = 0;
-		other = holder_longest(d, h->set, &h->addr, NULL, now);
-		if (other && grant_test(d->grant, h->set, &h->addr) == 0 &&
-		    grant_add(d->grant, h->set, &h->addr, (uint32_t)(other->expires - now),
-			      other->user) == 0)
-			log_notice("grant kept user=%s src=%s set=%s: %s's grant on the address was closed, not theirs",
-				   other->user, addr_str(&h->addr, a, sizeof(a)), h->set, user);
-	}
-out:
-	pthread_mutex_unlock(&d->lock);
-	free(sl.name);
 }

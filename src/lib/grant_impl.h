@@ -2,8 +2,10 @@
 #ifndef CKQ_GRANT_IMPL_H
 #define CKQ_GRANT_IMPL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <linux/netlink.h>
 
 #include "grant.h"
 
@@ -20,6 +22,7 @@ struct grant_ops {
 	int (*del)(struct grant *g, const char *set, const struct ckq_addr *addr);
 	int (*test)(struct grant *g, const char *set, const struct ckq_addr *addr);
 	int (*list)(struct grant *g, const char *set, grant_list_cb cb, void *arg);
+	/* Every set the backend sees: grant.c keeps ckq's. */
 	int (*list_sets)(struct grant *g, grant_set_cb cb, void *arg);
 	int (*set_info)(struct grant *g, const char *set, uint32_t *refs,
 			uint8_t *family);
@@ -33,6 +36,46 @@ struct grant {
 
 __attribute__((format(printf, 2, 3)))
 void grant_msg(struct grant *g, const char *fmt, ...);
+
+/* The failures both backends word alike: CKQ_ERR_IPSET, g's message set. */
+int grant_sys_fail(struct grant *g, const char *what);
+int grant_bad_reply(struct grant *g);
+/* len bytes up to the first NUL, made safe to print ('?' for the rest). */
+void grant_printable(char *out, size_t out_size, const void *p, size_t len);
+
+/* grant_nl.c: the netlink socket each backend talks nfnetlink on. */
+struct mnl_socket;
+#define GRANT_NL_RCVBUF 65536	/* twice the kernel's 32 KiB dump datagram */
+struct grant_nl {
+	struct mnl_socket *sock;
+	unsigned int portid;
+	uint32_t seq;
+	bool broken;	/* a read failed: replies may be half read */
+	_Alignas(struct nlmsghdr) uint8_t rbuf[GRANT_NL_RCVBUF];
+};
+typedef int (*grant_nl_cb)(const struct nlmsghdr *nlh, void *arg);
+/* (Re)opens the socket: 0, or -1 with errno set. */
+int grant_nl_open(struct grant_nl *n);
+void grant_nl_close(struct grant_nl *n);
+/*
+ * Sends len bytes holding requests numbered first..last and reads until
+ * the ack of last, the first error, or the end of a dump, passing each
+ * data message (of type, if not 0) to cb until cb returns non-zero:
+ * negative for an error, positive to stop. Replies to earlier requests
+ * are skipped; a dump is always read to its end, because the kernel
+ * refuses another dump on a socket that is still dumping. Returns 0, a
+ * negative CKQ_ERR_* (g's message set), or the kernel's positive error
+ * code for the caller to word.
+ */
+int grant_nl_talk(struct grant *g, struct grant_nl *n, const void *req,
+		  size_t len, uint32_t first, uint32_t last, uint16_t type,
+		  grant_nl_cb cb, void *arg);
+/*
+ * Calls each for every attribute of this type nested in list (already
+ * validated as nested) until one returns non-zero, which is returned.
+ */
+int grant_nl_each(const struct nlattr *list, uint16_t type,
+		  int (*each)(void *x, const struct nlattr *a), void *x);
 
 extern const struct grant_ops grant_ipset_ops;
 extern const struct grant_ops grant_nft_ops;

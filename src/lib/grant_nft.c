@@ -28,9 +28,6 @@
  * backend runs.
  */
 
-#define GN_RCVBUF 65536
-#define GN_RECV_MAX 100000
-#define GN_RCV_TIMEOUT_S 5
 #define GN_TB 32	/* more than any NFTA_*_MAX we read */
 /* nft(8)'s names for the key types of "type ipv4_addr" and "type ipv6_addr". */
 #define GN_TYPE_IPADDR 7
@@ -38,26 +35,10 @@
 
 struct gn {
 	struct grant base;
-	struct mnl_socket *nl;
-	unsigned int portid;
-	uint32_t seq;
-	bool broken;	/* a read failed: replies may be half read */
-	_Alignas(struct nlmsghdr) uint8_t rbuf[GN_RCVBUF];
+	struct grant_nl nl;
 };
 
-typedef int (*gn_cb)(const struct nlmsghdr *nlh, void *arg);
-
-static int sys_fail(struct gn *g, const char *what)
-{
-	grant_msg(&g->base, "%s: %s", what, strerror(errno));
-	return CKQ_ERR_IPSET;
-}
-
-static int bad_reply(struct gn *g)
-{
-	grant_msg(&g->base, "Broken kernel message");
-	return CKQ_ERR_IPSET;
-}
+typedef grant_nl_cb gn_cb;
 
 static int no_set(struct gn *g)
 {
@@ -85,92 +66,20 @@ static int kernel_fail(struct gn *g, int code)
 	return CKQ_ERR_IPSET;
 }
 
-static int nl_open(struct gn *g)
+/* A reply of talk(): 0 (the message cleared), or the failure worded. */
+static int answer(struct gn *g, int r)
 {
-	struct timeval tv = { .tv_sec = GN_RCV_TIMEOUT_S };
-
-	if (g->nl)
-		mnl_socket_close(g->nl);
-	g->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!g->nl || mnl_socket_bind(g->nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    setsockopt(mnl_socket_get_fd(g->nl), SOL_SOCKET, SO_RCVTIMEO,
-		       &tv, sizeof(tv)) < 0)
-		return -1;
-	g->portid = mnl_socket_get_portid(g->nl);
-	g->broken = false;
-	return 0;
+	if (r > 0)
+		return kernel_fail(g, r);
+	if (!r)
+		g->base.msg[0] = '\0';
+	return r;
 }
 
-/*
- * Sends len bytes holding requests numbered first..last and reads until
- * the ack of last, the first error, or the end of a dump, passing each
- * data message to cb (if any) until cb returns non-zero: negative for an
- * error, positive to stop. Replies to earlier requests are skipped.
- * Returns 0, a negative CKQ_ERR_* (message set), or the kernel's positive
- * errno for the caller to word.
- */
 static int talk(struct gn *g, const void *req, size_t len, uint32_t first,
 		uint32_t last, gn_cb cb, void *arg)
 {
-	int cb_ret = 0;
-	bool more = cb != NULL;
-	long n;
-
-	if (g->broken && nl_open(g) < 0)
-		return sys_fail(g, "netlink socket");
-	if (mnl_socket_sendto(g->nl, req, len) < 0)
-		return sys_fail(g, "netlink send");
-	for (n = 0; n < GN_RECV_MAX; n++) {
-		ssize_t got = mnl_socket_recvfrom(g->nl, g->rbuf, sizeof(g->rbuf));
-		const struct nlmsghdr *m = (const struct nlmsghdr *)g->rbuf;
-		int left;
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			g->broken = true;
-			return sys_fail(g, errno == EAGAIN ?
-					"no answer from the kernel" :
-					"netlink receive");
-		}
-		for (left = (int)got; mnl_nlmsg_ok(m, left);
-		     m = mnl_nlmsg_next(m, &left)) {
-			struct cur c = cur_init(mnl_nlmsg_get_payload(m),
-						mnl_nlmsg_get_payload_len(m));
-			int32_t e = 0;
-
-			if (m->nlmsg_seq < first || m->nlmsg_seq > last ||
-			    m->nlmsg_pid != g->portid)
-				continue;
-			switch (m->nlmsg_type) {
-			case NLMSG_ERROR:
-				if (!cur_copy(&c, &e, sizeof(e)) || e > 0)
-					return bad_reply(g);
-				if (e)
-					return -e;
-				if (m->nlmsg_seq == last)
-					return cb_ret;
-				continue;
-			case NLMSG_DONE:
-				if (cur_left(&c) >= sizeof(e))
-					cur_copy(&c, &e, sizeof(e));
-				return e < 0 ? -e : cb_ret;
-			case NLMSG_NOOP:
-				continue;
-			case NLMSG_OVERRUN:
-				return bad_reply(g);
-			}
-			if (more) {
-				int r = cb(m, arg);
-
-				more = !r;
-				cb_ret = r < 0 ? r : 0;
-			}
-		}
-	}
-	g->broken = true;
-	grant_msg(&g->base, "endless answer from the kernel");
-	return CKQ_ERR_IPSET;
+	return grant_nl_talk(&g->base, &g->nl, req, len, first, last, 0, cb, arg);
 }
 
 /* One element of set in table inet ckq, with what add needs. NULL: no memory. */
@@ -294,12 +203,12 @@ ssize_t grant_nft_build_del(uint8_t *buf, size_t size, uint32_t seq,
 /* The sequence numbers a request of n messages takes from g. */
 static uint32_t take_seq(struct gn *g, uint32_t n)
 {
-	uint32_t first = g->seq + 1;
+	uint32_t first = g->nl.seq + 1;
 
 	/* Wrapping would make "first..last" an empty range. */
 	if (first + n < first)
 		first = 1;
-	g->seq = first + n - 1;
+	g->nl.seq = first + n - 1;
 	return first;
 }
 
@@ -340,8 +249,7 @@ static void gn_close(struct grant *gg)
 
 	if (!g)
 		return;
-	if (g->nl)
-		mnl_socket_close(g->nl);
+	grant_nl_close(&g->nl);
 	free(g);
 }
 
@@ -355,7 +263,7 @@ static struct grant *gn_open(void)
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return NULL;
-	if (nl_open(g) < 0)
+	if (grant_nl_open(&g->nl) < 0)
 		goto fail;
 	/* Fail at daemon start, not at the first grant, without CAP_NET_ADMIN. */
 	nlh = nftnl_nlmsg_build_hdr((char *)buf, NFT_MSG_GETGEN, AF_UNSPEC,
@@ -385,47 +293,43 @@ static int set_exists(struct gn *g, const char *set)
 	return r < 0 ? r : 1;
 }
 
+/*
+ * One transaction on addr in set: an add that creates or refreshes it
+ * (timeout_s > 0), else a delete. The last message's ack is the last word
+ * (begin and end ask none); an error may come for any message, the
+ * begin's included. talk()'s answer.
+ */
+static int batch(struct gn *g, const char *set, const struct ckq_addr *addr,
+		 uint32_t timeout_s, const char *comment)
+{
+	uint8_t buf[6 * GRANT_NFT_MSG_MAX] __attribute__((aligned(4)));
+	uint32_t n = timeout_s ? 5 : 3, seq = take_seq(g, n);
+	ssize_t len;
+
+	memset(buf, 0, sizeof(buf));
+	len = timeout_s ? grant_nft_build_add(buf, sizeof(buf), seq, set, addr,
+					      timeout_s, comment) :
+			  grant_nft_build_del(buf, sizeof(buf), seq, set, addr);
+	if (len < 0) {
+		grant_msg(&g->base, "request does not fit");
+		return CKQ_ERR_INTERNAL;
+	}
+	return talk(g, buf, (size_t)len, seq, seq + n - 2, NULL, NULL);
+}
+
 static int gn_add(struct grant *gg, const char *set, const struct ckq_addr *addr,
 		  uint32_t timeout_s, const char *comment)
 {
 	struct gn *g = (struct gn *)gg;
-	uint8_t buf[6 * GRANT_NFT_MSG_MAX] __attribute__((aligned(4)));
-	uint32_t seq = take_seq(g, 5);
-	ssize_t len;
-	int r;
 
-	memset(buf, 0, sizeof(buf));
-	len = grant_nft_build_add(buf, sizeof(buf), seq, set, addr, timeout_s,
-				  comment);
-	if (len < 0) {
-		grant_msg(gg, "request does not fit");
-		return CKQ_ERR_INTERNAL;
-	}
-	/*
-	 * The last add's ack is the last word (begin and end ask none); an
-	 * error may come for any message, the begin's included.
-	 */
-	r = talk(g, buf, (size_t)len, seq, seq + 3, NULL, NULL);
-	if (r == 0)
-		return 0;
-	return r > 0 ? kernel_fail(g, r) : r;
+	return answer(g, batch(g, set, addr, timeout_s, comment));
 }
 
 static int gn_del(struct grant *gg, const char *set, const struct ckq_addr *addr)
 {
 	struct gn *g = (struct gn *)gg;
-	uint8_t buf[4 * GRANT_NFT_MSG_MAX] __attribute__((aligned(4)));
-	uint32_t seq = take_seq(g, 3);
-	ssize_t len;
-	int r;
+	int r = batch(g, set, addr, 0, NULL);
 
-	memset(buf, 0, sizeof(buf));
-	len = grant_nft_build_del(buf, sizeof(buf), seq, set, addr);
-	if (len < 0) {
-		grant_msg(gg, "request does not fit");
-		return CKQ_ERR_INTERNAL;
-	}
-	r = talk(g, buf, (size_t)len, seq, seq + 1, NULL, NULL);
 	if (r == ENOENT) {
 		r = set_exists(g, set);
 		if (r < 0)
@@ -435,7 +339,7 @@ static int gn_del(struct grant *gg, const char *set, const struct ckq_addr *addr
 		grant_msg(gg, "Element cannot be deleted from the set: it's not added");
 		return CKQ_ERR_NOENT;
 	}
-	return r > 0 ? kernel_fail(g, r) : r;
+	return answer(g, r);
 }
 
 static int gn_test(struct grant *gg, const char *set, const struct ckq_addr *addr)
@@ -453,7 +357,7 @@ static int gn_test(struct grant *gg, const char *set, const struct ckq_addr *add
 			return r;
 		return r ? 0 : no_set(g);
 	}
-	return r > 0 ? kernel_fail(g, r) : r;
+	return answer(g, r);
 }
 
 static int keep_attr(const struct nlattr *a, void *data)
@@ -536,7 +440,6 @@ void grant_nft_comment(const void *udata, size_t len, char *out, size_t out_size
 	out[0] = '\0';
 	while (cur_left(&c) >= 2) {
 		uint8_t type = cur_u8(&c), n = cur_u8(&c);
-		size_t i;
 
 		if (cur_left(&c) < n)
 			return;
@@ -544,14 +447,7 @@ void grant_nft_comment(const void *udata, size_t len, char *out, size_t out_size
 			cur_take(&c, n);
 			continue;
 		}
-		for (i = 0; i < n && i + 1 < out_size; i++) {
-			uint8_t ch = cur_u8(&c);
-
-			if (!ch)
-				break;
-			out[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
-		}
-		out[i] = '\0';
+		grant_printable(out, out_size, cur_take(&c, n), n);
 		return;
 	}
 }
@@ -564,8 +460,9 @@ struct list_ctx {
 	int user_ret;
 };
 
-static int list_elem(struct list_ctx *x, const struct nlattr *elem)
+static int list_elem(void *arg, const struct nlattr *elem)
 {
+	struct list_ctx *x = arg;
 	const struct nlattr *etb[GN_TB], *ktb[GN_TB];
 	char comment[NFTNL_UDATA_COMMENT_MAXLEN + 1];
 	struct ckq_addr addr = { 0 };
@@ -577,17 +474,17 @@ static int list_elem(struct list_ctx *x, const struct nlattr *elem)
 	if (parse_nested(elem, etb) < 0 ||
 	    parse_nested(etb[NFTA_SET_ELEM_KEY], ktb) < 0 ||
 	    !ktb[NFTA_DATA_VALUE])
-		return bad_reply(x->g);
+		return grant_bad_reply(&x->g->base);
 	c = cur_init(mnl_attr_get_payload(ktb[NFTA_DATA_VALUE]),
 		     mnl_attr_get_payload_len(ktb[NFTA_DATA_VALUE]));
 	n = cur_left(&c);
 	addr.family = n == 4 ? CKQ_AF_INET : n == 16 ? CKQ_AF_INET6 : 0;
 	if (!addr.family || !cur_copy(&c, addr.a, n))
-		return bad_reply(x->g);
+		return grant_bad_reply(&x->g->base);
 	/* As ipset reports it: whole seconds left, at least 1 while present. */
 	if (etb[NFTA_SET_ELEM_EXPIRATION]) {
 		if (!get_be64(etb[NFTA_SET_ELEM_EXPIRATION], &ms))
-			return bad_reply(x->g);
+			return grant_bad_reply(&x->g->base);
 		left = ms / 1000 > UINT32_MAX ? UINT32_MAX : (uint32_t)(ms / 1000);
 		if (!left)
 			left = 1;
@@ -597,38 +494,28 @@ static int list_elem(struct list_ctx *x, const struct nlattr *elem)
 		grant_nft_comment(mnl_attr_get_payload(etb[NFTA_SET_ELEM_USERDATA]),
 				  mnl_attr_get_payload_len(etb[NFTA_SET_ELEM_USERDATA]),
 				  comment, GRANT_COMMENT_MAX + 1);
+	/* Its non-zero return stops the walk; talk() still drains the dump. */
 	x->user_ret = x->cb ? x->cb(&addr, left, comment, x->arg) : 0;
-	return 0;
+	return x->user_ret ? 1 : 0;
 }
 
 static int list_msg(const struct nlmsghdr *nlh, void *arg)
 {
 	const struct nlattr *tb[GN_TB];
 	struct list_ctx *x = arg;
-	const struct nlattr *elem;
 	uint8_t family;
-	int r;
 
 	if (nlh->nlmsg_type != (NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWSETELEM))
 		return 0;
 	if (parse_msg(nlh, tb, &family) < 0)
-		return bad_reply(x->g);
+		return grant_bad_reply(&x->g->base);
 	if (family != NFPROTO_INET || !str_is(tb[NFTA_SET_ELEM_LIST_TABLE], GRANT_NFT_TABLE) ||
 	    !str_is(tb[NFTA_SET_ELEM_LIST_SET], x->set) ||
 	    !tb[NFTA_SET_ELEM_LIST_ELEMENTS])
 		return 0;
 	if (mnl_attr_validate(tb[NFTA_SET_ELEM_LIST_ELEMENTS], MNL_TYPE_NESTED) < 0)
-		return bad_reply(x->g);
-	mnl_attr_for_each_nested(elem, tb[NFTA_SET_ELEM_LIST_ELEMENTS]) {
-		if (mnl_attr_get_type(elem) != NFTA_LIST_ELEM)
-			continue;
-		r = list_elem(x, elem);
-		if (r)
-			return r;
-		if (x->user_ret)
-			return 1;
-	}
-	return 0;
+		return grant_bad_reply(&x->g->base);
+	return grant_nl_each(tb[NFTA_SET_ELEM_LIST_ELEMENTS], NFTA_LIST_ELEM, list_elem, x);
 }
 
 static int gn_list(struct grant *gg, const char *set, grant_list_cb cb, void *arg)
@@ -637,13 +524,8 @@ static int gn_list(struct grant *gg, const char *set, grant_list_cb cb, void *ar
 	struct list_ctx x = { .g = g, .set = set, .cb = cb, .arg = arg };
 	int r;
 
-	r = simple_req(g, NFT_MSG_GETSETELEM, NLM_F_DUMP, set, NULL, list_msg, &x);
-	if (r > 0)
-		return kernel_fail(g, r);
-	if (r < 0)
-		return r;
-	gg->msg[0] = '\0';
-	return x.user_ret;
+	r = answer(g, simple_req(g, NFT_MSG_GETSETELEM, NLM_F_DUMP, set, NULL, list_msg, &x));
+	return r ? r : x.user_ret;
 }
 
 struct sets_ctx {
@@ -669,7 +551,7 @@ static int sets_msg(const struct nlmsghdr *nlh, void *arg)
 		return 0;
 	if (parse_msg(nlh, tb, &family) < 0 || !tb[NFTA_SET_NAME] ||
 	    mnl_attr_validate(tb[NFTA_SET_NAME], MNL_TYPE_NUL_STRING) < 0)
-		return bad_reply(x->g);
+		return grant_bad_reply(&x->g->base);
 	if (family != NFPROTO_INET || !str_is(tb[NFTA_SET_TABLE], GRANT_NFT_TABLE))
 		return 0;
 	n = mnl_attr_get_payload_len(tb[NFTA_SET_NAME]);
@@ -687,8 +569,6 @@ static int sets_msg(const struct nlmsghdr *nlh, void *arg)
 		x->found = true;
 		return 1;
 	}
-	if (strncmp(name, "ckq-", 4) && strncmp(name, "ckq6-", 5))
-		return 0;
 	x->user_ret = x->cb(name, x->arg);
 	return x->user_ret ? 1 : 0;
 }
@@ -703,12 +583,8 @@ static int gn_list_sets(struct grant *gg, grant_set_cb cb, void *arg)
 	/* No table inet ckq: no sets, as ipset lists none when there are none. */
 	if (r == ENOENT)
 		r = 0;
-	if (r > 0)
-		return kernel_fail(g, r);
-	if (r < 0)
-		return r;
-	gg->msg[0] = '\0';
-	return x.user_ret;
+	r = answer(g, r);
+	return r ? r : x.user_ret;
 }
 
 struct refs_ctx {
@@ -728,22 +604,22 @@ static int refs_msg(const struct nlmsghdr *nlh, void *arg)
 	if (nlh->nlmsg_type != (NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWRULE))
 		return 0;
 	if (parse_msg(nlh, tb, &family) < 0)
-		return bad_reply(x->g);
+		return grant_bad_reply(&x->g->base);
 	if (family != NFPROTO_INET || !str_is(tb[NFTA_RULE_TABLE], GRANT_NFT_TABLE) ||
 	    !tb[NFTA_RULE_EXPRESSIONS])
 		return 0;
 	if (mnl_attr_validate(tb[NFTA_RULE_EXPRESSIONS], MNL_TYPE_NESTED) < 0)
-		return bad_reply(x->g);
+		return grant_bad_reply(&x->g->base);
 	mnl_attr_for_each_nested(e, tb[NFTA_RULE_EXPRESSIONS]) {
 		if (parse_nested(e, etb) < 0)
-			return bad_reply(x->g);
+			return grant_bad_reply(&x->g->base);
 		if (str_is(etb[NFTA_EXPR_NAME], "lookup")) {
 			if (parse_nested(etb[NFTA_EXPR_DATA], dtb) < 0)
-				return bad_reply(x->g);
+				return grant_bad_reply(&x->g->base);
 			x->refs += str_is(dtb[NFTA_LOOKUP_SET], x->set);
 		} else if (str_is(etb[NFTA_EXPR_NAME], "dynset")) {
 			if (parse_nested(etb[NFTA_EXPR_DATA], dtb) < 0)
-				return bad_reply(x->g);
+				return grant_bad_reply(&x->g->base);
 			x->refs += str_is(dtb[NFTA_DYNSET_SET_NAME], x->set);
 		}
 	}
@@ -771,19 +647,14 @@ static int gn_set_info(struct grant *gg, const char *set, uint32_t *refs,
 	struct refs_ctx rx = { .g = g, .set = set };
 	int r;
 
-	r = simple_req(g, NFT_MSG_GETSET, NLM_F_ACK, set, NULL, sets_msg, &x);
-	if (r > 0)
-		return kernel_fail(g, r);
-	if (r < 0)
+	r = answer(g, simple_req(g, NFT_MSG_GETSET, NLM_F_ACK, set, NULL, sets_msg, &x));
+	if (r)
 		return r;
 	if (!x.found)
-		return bad_reply(g);
-	r = rules_req(g, &rx);
-	if (r > 0)
-		return kernel_fail(g, r);
-	if (r < 0)
+		return grant_bad_reply(&g->base);
+	r = answer(g, rules_req(g, &rx));
+	if (r)
 		return r;
-	gg->msg[0] = '\0';
 	*refs = rx.refs;
 	*family = x.family;
 	return 0;

@@ -210,10 +210,52 @@ static void check_comment(void)
 	nftnl_udata_buf_free(ud);
 }
 
+/* Both backends name their sets alike: the names, and their one parser. */
+static void check_set_names(void)
+{
+	static const struct {
+		uint8_t family, proto;
+		uint16_t port;
+	} round[] = {
+		{ CKQ_AF_INET, CKQ_PROTO_TCP, 22 }, { CKQ_AF_INET6, CKQ_PROTO_UDP, 53 },
+		{ CKQ_AF_INET, CKQ_PROTO_UDP, 1 }, { CKQ_AF_INET6, CKQ_PROTO_TCP, 65535 },
+	};
+	static const char *const bad[] = {
+		"ckq-tcp-0", "ckq-tcp-022", "ckq-tcp-65536", "ckq-tcp-", "ckq-tcp-22x",
+		"ckq-sctp-22", "ckq-web", "ckq6-tcp--1", "ckq7-tcp-22", "ipset-tcp-22",
+		"ckq-tcp-123456", "",
+	};
+	char name[GRANT_SETNAME_LEN];
+	uint8_t family, proto;
+	uint16_t port;
+	size_t i;
+
+	for (i = 0; i < sizeof(round) / sizeof(round[0]); i++) {
+		grant_set_name(name, round[i].family, round[i].proto, round[i].port);
+		family = proto = 0;
+		port = 0;
+		ok(grant_set_parse(name, &family, &proto, &port) == 0 &&
+		   family == round[i].family && proto == round[i].proto &&
+		   port == round[i].port, "%s parses back to what named it", name);
+		ok(grant_set_family(name) == round[i].family, "%s: its family by prefix", name);
+	}
+	grant_set_name(name, CKQ_AF_INET, CKQ_PROTO_TCP, 22);
+	ok(!strcmp(name, "ckq-tcp-22"), "IPv4 tcp/22 is ckq-tcp-22: %s", name);
+	grant_set_name(name, CKQ_AF_INET6, CKQ_PROTO_UDP, 53);
+	ok(!strcmp(name, "ckq6-udp-53"), "IPv6 udp/53 is ckq6-udp-53: %s", name);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ok(grant_set_parse(bad[i], &family, &proto, &port) == CKQ_ERR_FORMAT,
+		   "'%s' is no name grant_set_name makes", bad[i]);
+	ok(grant_set_family("ckq-web") == CKQ_AF_INET && grant_set_family("ckq6-x") == CKQ_AF_INET6,
+	   "a hand-made set with ckq's prefix is still listed");
+	ok(!grant_set_family("ckq7-tcp-22") && !grant_set_family("ckq"), "others are not");
+}
+
 int main(void)
 {
 	check_add();
 	check_del();
 	check_comment();
+	check_set_names();
 	return done_testing();
 }
