@@ -436,7 +436,7 @@ void check_layouts(const struct port_uses *pu, struct nftrules_ruleset *rs, bool
 	for (k = 0; k < sn->n; k++) {
 		bool used = false;
 
-		if (strncmp(sn->name[k], "ckq-", 4) && strncmp(sn->name[k], "ckq6-", 5))
+		if (!grant_set_family(sn->name[k]))
 			continue;
 		for (i = 0; i < pu->n && !used; i++) {
 			grant_set_name(set, CKQ_AF_INET, pu->p[i].proto, pu->p[i].port);
