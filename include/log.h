@@ -42,6 +42,7 @@ bool ratelimit_pass(struct ratelimit *rl, uint64_t now_ms, uint64_t *suppressed)
 void log_rl(struct ratelimit *rl, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Only clock_gettime(): async-signal-safe, so a signal handler may call it. */
 uint64_t mono_ms(void);
 
 #endif

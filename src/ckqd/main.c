@@ -31,15 +31,6 @@
 
 static volatile sig_atomic_t want_reload, want_exit;
 
-static uint64_t hup_ms_now(void)
-{
-	struct timespec ts;
-
-	/* clock_gettime is async-signal-safe; mono_ms() is not promised to be. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static volatile uint64_t hup_ms;
 
 /* Workers read want_exit and may set it: atomic, and lock-free in a signal handler. */
@@ -49,7 +40,7 @@ static volatile uint64_t hup_ms;
 static void on_signal(int sig)
 {
 	if (sig == SIGHUP) {
-		hup_ms = hup_ms_now();
+		hup_ms = mono_ms();
 		want_reload = 1;
 	} else {
 		SET_EXIT();
