@@ -258,7 +258,6 @@ check "ckqd took most of the keyed datagrams sent ($keyed_in of $FLOOD_SENT)" \
 # Before it is under load ckqd decrypts up to 32 a second (LOAD_PER_SEC in
 # src/ckqd/ckqd.h), then it sends cookies; the flooder never proves its
 # address, so at most the first second's and carol's own are decrypted.
-secs=$(awk -v a="$FLOOD_SECS" 'BEGIN { printf "%d", a + 1.999 }')
 allowed=$((32 * 2 + 1))
 cpu_s=$(awk -v t=$((ticks1 - ticks0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }')
 # The CPU it took, for the figures only: the machine is shared, so the
