@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef CKQ_SSHKEY_H
+#define CKQ_SSHKEY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+#include "crypto25519.h"
+
+/*
+ * A suite 2 user's public key (doc/protocol.md 11.1), read from what users
+ * already have: an OpenSSH public key line (ssh-ed25519 or
+ * sk-ssh-ed25519@openssh.com, as in id_ed25519.pub or authorized_keys), or
+ * a PEM Ed25519 SubjectPublicKeyInfo. Its fingerprint is OpenSSH's, so
+ * the admin can compare it with `ssh-keygen -lf`.
+ */
+enum ckq_sshkey_type {
+	CKQ_SSHKEY_ED25519 = 1,		/* ssh-ed25519 (and PEM Ed25519 keys) */
+	CKQ_SSHKEY_SK_ED25519 = 2,	/* sk-ssh-ed25519@openssh.com: a FIDO key */
+};
+
+#define CKQ_SK_APP_MAX 255		/* a FIDO application (relying party) string */
+#define CKQ_SSHKEY_LINE_MAX 8192	/* an authorized_keys line, options included */
+/* string type, string key, string application */
+#define CKQ_SSHKEY_BLOB_MAX (4 + 26 + 4 + CKQ_ED25519_LEN + 4 + CKQ_SK_APP_MAX)
+
+struct ckq_sshkey {
+	uint8_t type;			/* enum ckq_sshkey_type */
+	uint8_t pub[CKQ_ED25519_LEN];
+	uint8_t app_len;		/* sk keys only; 0 otherwise */
+	char app[CKQ_SK_APP_MAX + 1];	/* NUL-terminated */
+	uint8_t fp[CKQ_FP_LEN];		/* SHA-256 of the OpenSSH key blob */
+};
+
+/* The OpenSSH key type name of a key ("ssh-ed25519", ...). */
+const char *sshkey_type_name(const struct ckq_sshkey *k);
+
+/*
+ * The OpenSSH wire form of a key (doc/protocol.md 11.1), which the
+ * fingerprint hashes and the agent names keys by.
+ */
+int sshkey_blob(const struct ckq_sshkey *k, uint8_t *out, size_t cap, size_t *out_len);
+int sshkey_from_blob(const uint8_t *blob, size_t len, struct ckq_sshkey *k);
+
+/*
+ * One authorized_keys-style line: [options] type base64 [comment]. The
+ * blob's own type must be the line's. comment (may be NULL) receives the
+ * comment's bytes inside line, without surrounding blanks.
+ */
+int sshkey_from_line(const char *line, size_t len, struct ckq_sshkey *k, struct span *comment);
+/* A PEM "PUBLIC KEY" holding an Ed25519 key. */
+int sshkey_from_pem(const char *pem, size_t len, struct ckq_sshkey *k);
+/*
+ * What `ckq-admin add-user --key FILE` reads: a PEM Ed25519 key, or one
+ * OpenSSH key line (blank lines and # comments around it are allowed).
+ */
+int sshkey_load(const char *text, size_t len, struct ckq_sshkey *k);
+
+/*
+ * Strict base64 (RFC 4648 without line breaks): a multiple of 4
+ * characters, padding only at the end, unused bits zero.
+ */
+int b64_decode(const char *in, size_t len, uint8_t *out, size_t cap, size_t *out_len);
+
+#endif
