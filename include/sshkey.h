@@ -59,6 +59,33 @@ int sshkey_from_pem(const char *pem, size_t len, struct ckq_sshkey *k);
 int sshkey_load(const char *text, size_t len, struct ckq_sshkey *k);
 
 /*
+ * Signatures in the form message 1 carries them (doc/protocol.md 11.3):
+ * ssh-ed25519: the Ed25519 signature (64 bytes); sk-ssh-ed25519: the
+ * Ed25519 signature, the flags byte and the big-endian counter (69 bytes),
+ * the authenticator having signed SHA-256(application) || flags ||
+ * counter || SHA-256(message) (11.7).
+ */
+#define CKQ_SK_SIG_LEN (CKQ_ED25519_SIG_LEN + 1 + 4)
+#define CKQ_SIG2_MAX CKQ_SK_SIG_LEN
+#define CKQ_SK_FLAG_UP 0x01		/* user presence: the key was touched */
+#define CKQ_SK_FLAG_UV 0x04		/* user verification: a PIN or biometric */
+
+size_t sshkey_sig_len(const struct ckq_sshkey *k);
+/*
+ * 0, or CKQ_ERR_SIGNATURE: a wrong length, a signature that does not
+ * verify, or an sk signature made without the user-presence flag.
+ */
+int sshkey_verify(const struct ckq_sshkey *k, const uint8_t *msg, size_t len,
+		  const uint8_t *sig, size_t sig_len);
+/*
+ * The SSH signature blob an agent returns (string type, string signature,
+ * and for sk keys byte flags, uint32 counter) in message 1's form; the
+ * type must be the key's.
+ */
+int sshkey_sig_from_ssh(const struct ckq_sshkey *k, const uint8_t *blob, size_t len,
+			uint8_t out[CKQ_SIG2_MAX], size_t *out_len);
+
+/*
  * Strict base64 (RFC 4648 without line breaks): a multiple of 4
  * characters, padding only at the end, unused bits zero.
  */

@@ -319,6 +319,182 @@ static void test_b64(void)
 	       "base64 longer than the output is refused");
 }
 
+/*
+ * FIDO signatures, built here from the documented format (OpenSSH's
+ * PROTOCOL.u2f) with OpenSSL directly, not with the code under test.
+ */
+static EVP_PKEY *test_key;
+
+static void test_sign(const uint8_t *data, size_t len, uint8_t sig[64])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	size_t n = 64;
+
+	if (!md || EVP_DigestSignInit(md, NULL, NULL, NULL, test_key) != 1 ||
+	    EVP_DigestSign(md, sig, &n, data, len) != 1 || n != 64)
+		bail_out("EVP_DigestSign");
+	EVP_MD_CTX_free(md);
+}
+
+static void sha256(const void *p, size_t n, uint8_t out[32])
+{
+	if (EVP_Digest(p, n, out, NULL, EVP_sha256(), NULL) != 1)
+		bail_out("EVP_Digest");
+}
+
+/* sig(64) || flags || counter, over SHA-256(app) || flags || counter || SHA-256(msg). */
+static void sk_sign(const char *app, const uint8_t *msg, size_t len, uint8_t flags,
+		    uint32_t counter, uint8_t out[CKQ_SK_SIG_LEN])
+{
+	uint8_t data[69];
+
+	sha256(app, strlen(app), data);
+	data[32] = flags;
+	data[33] = (uint8_t)(counter >> 24);
+	data[34] = (uint8_t)(counter >> 16);
+	data[35] = (uint8_t)(counter >> 8);
+	data[36] = (uint8_t)counter;
+	sha256(msg, len, data + 37);
+	test_sign(data, sizeof(data), out);
+	memcpy(out + 64, data + 32, 5);
+}
+
+static size_t put_str(uint8_t *p, const void *s, size_t n)
+{
+	p[0] = (uint8_t)(n >> 24);
+	p[1] = (uint8_t)(n >> 16);
+	p[2] = (uint8_t)(n >> 8);
+	p[3] = (uint8_t)n;
+	memcpy(p + 4, s, n);
+	return 4 + n;
+}
+
+static void make_key(int type, const char *app, struct ckq_sshkey *k)
+{
+	uint8_t pub[32], blob[400];
+	size_t n = 32, len = 0;
+
+	if (EVP_PKEY_get_raw_public_key(test_key, pub, &n) != 1)
+		bail_out("raw public key");
+	if (type == CKQ_SSHKEY_SK_ED25519) {
+		len += put_str(blob + len, "sk-ssh-ed25519@openssh.com", 26);
+		len += put_str(blob + len, pub, 32);
+		len += put_str(blob + len, app, strlen(app));
+	} else {
+		len += put_str(blob + len, "ssh-ed25519", 11);
+		len += put_str(blob + len, pub, 32);
+	}
+	if (sshkey_from_blob(blob, len, k))
+		bail_out("sshkey_from_blob");
+}
+
+static void test_sk(void)
+{
+	static const uint8_t msg[] = "ckq suite2 request c2s: the bytes a knock signs";
+	const size_t mlen = sizeof(msg) - 1;
+	uint8_t sig[CKQ_SK_SIG_LEN], bad[CKQ_SK_SIG_LEN + 1], blob[200], field[CKQ_SIG2_MAX];
+	struct ckq_sshkey sk, sk_other, plain;
+	size_t bit, n, cut, flen;
+	int refused;
+
+	test_key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	if (!test_key)
+		bail_out("Ed25519 key generation");
+	make_key(CKQ_SSHKEY_SK_ED25519, "ssh:", &sk);
+	make_key(CKQ_SSHKEY_SK_ED25519, "ssh:other", &sk_other);
+	make_key(CKQ_SSHKEY_ED25519, "", &plain);
+	is_int(sshkey_sig_len(&sk), 69, "an sk signature is 69 bytes");
+	is_int(sshkey_sig_len(&plain), 64, "an ssh-ed25519 signature is 64 bytes");
+
+	sk_sign("ssh:", msg, mlen, CKQ_SK_FLAG_UP, 0x01020304, sig);
+	is_int(sshkey_verify(&sk, msg, mlen, sig, sizeof(sig)), 0,
+	       "a FIDO signature with user presence verifies");
+	sk_sign("ssh:", msg, mlen, CKQ_SK_FLAG_UP | CKQ_SK_FLAG_UV, 7, sig);
+	is_int(sshkey_verify(&sk, msg, mlen, sig, sizeof(sig)), 0,
+	       "and with user verification too");
+	sk_sign("ssh:", msg, mlen, 0, 8, sig);
+	is_int(sshkey_verify(&sk, msg, mlen, sig, sizeof(sig)), CKQ_ERR_SIGNATURE,
+	       "a valid FIDO signature made without a touch (flags 0) is refused");
+	sk_sign("ssh:", msg, mlen, CKQ_SK_FLAG_UV, 9, sig);
+	is_int(sshkey_verify(&sk, msg, mlen, sig, sizeof(sig)), CKQ_ERR_SIGNATURE,
+	       "and with user verification but no presence (flags 0x04)");
+
+	sk_sign("ssh:", msg, mlen, CKQ_SK_FLAG_UP, 10, sig);
+	is_int(sshkey_verify(&sk_other, msg, mlen, sig, sizeof(sig)), CKQ_ERR_SIGNATURE,
+	       "a signature for another application is refused");
+	is_int(sshkey_verify(&sk, msg, mlen - 1, sig, sizeof(sig)), CKQ_ERR_SIGNATURE,
+	       "a signature over another message is refused");
+	refused = 0;
+	for (bit = 0; bit < sizeof(sig) * 8; bit++) {
+		memcpy(bad, sig, sizeof(sig));
+		bad[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		refused += sshkey_verify(&sk, msg, mlen, bad, sizeof(sig)) == CKQ_ERR_SIGNATURE;
+	}
+	is_int(refused, sizeof(sig) * 8,
+	       "every single-bit flip of signature, flags and counter is refused");
+	refused = 0;
+	for (cut = 0; cut <= sizeof(bad); cut++) {
+		memset(bad, 0, sizeof(bad));
+		memcpy(bad, sig, cut < sizeof(sig) ? cut : sizeof(sig));
+		refused += cut != sizeof(sig) &&
+			   sshkey_verify(&sk, msg, mlen, bad, cut) == CKQ_ERR_SIGNATURE;
+	}
+	is_int(refused, sizeof(bad), "every other length is refused");
+
+	/* The message must go through SHA-256 and the application too. */
+	{
+		uint8_t data[32 + 5 + sizeof(msg)];
+
+		sha256("ssh:", 4, data);
+		memcpy(data + 32, sig + 64, 5);
+		memcpy(data + 37, msg, mlen);
+		test_sign(data, 37 + mlen, bad);
+		memcpy(bad + 64, sig + 64, 5);
+		is_int(sshkey_verify(&sk, msg, mlen, bad, sizeof(sig)), CKQ_ERR_SIGNATURE,
+		       "a signature over the message itself, not its hash, is refused");
+	}
+
+	/* A plain key: pure Ed25519 over the message, and no FIDO form. */
+	test_sign(msg, mlen, bad);
+	is_int(sshkey_verify(&plain, msg, mlen, bad, 64), 0, "an ssh-ed25519 signature verifies");
+	bad[64] = CKQ_SK_FLAG_UP;
+	is_int(sshkey_verify(&plain, msg, mlen, bad, 69), CKQ_ERR_SIGNATURE,
+	       "an ssh-ed25519 key takes no FIDO form");
+	is_int(sshkey_verify(&sk, msg, mlen, bad, 69), CKQ_ERR_SIGNATURE,
+	       "a plain signature under an sk key is refused");
+
+	/* The agent's SSH signature blobs. */
+	n = put_str(blob, "sk-ssh-ed25519@openssh.com", 26);
+	n += put_str(blob + n, sig, 64);
+	memcpy(blob + n, sig + 64, 5);
+	n += 5;
+	ok(sshkey_sig_from_ssh(&sk, blob, n, field, &flen) == 0 && flen == 69 &&
+	   memcmp(field, sig, 69) == 0 && sshkey_verify(&sk, msg, mlen, field, flen) == 0,
+	   "an sk signature blob gives message 1's field, which verifies");
+	refused = 0;
+	for (cut = 0; cut < n; cut++)
+		refused += sshkey_sig_from_ssh(&sk, blob, cut, field, &flen) < 0;
+	is_int(refused, n, "every truncation of an sk signature blob is refused");
+	blob[n] = 0;
+	is_int(sshkey_sig_from_ssh(&sk, blob, n + 1, field, &flen), CKQ_ERR_FORMAT,
+	       "a byte left over is refused");
+	is_int(sshkey_sig_from_ssh(&plain, blob, n, field, &flen), CKQ_ERR_KEY,
+	       "an sk signature blob for an ssh-ed25519 key is refused");
+
+	test_sign(msg, mlen, bad);
+	n = put_str(blob, "ssh-ed25519", 11);
+	n += put_str(blob + n, bad, 64);
+	ok(sshkey_sig_from_ssh(&plain, blob, n, field, &flen) == 0 && flen == 64 &&
+	   sshkey_verify(&plain, msg, mlen, field, flen) == 0,
+	   "an ssh-ed25519 signature blob gives message 1's field, which verifies");
+	is_int(sshkey_sig_from_ssh(&sk, blob, n, field, &flen), CKQ_ERR_KEY,
+	       "an ssh-ed25519 signature blob for an sk key is refused");
+	blob[n - 64 - 1] = 63;	/* the signature string's length */
+	ok(sshkey_sig_from_ssh(&plain, blob, n - 1, field, &flen) < 0,
+	   "a 63-byte signature is refused");
+	EVP_PKEY_free(test_key);
+}
+
 int main(void)
 {
 	const char *src = getenv("CKQ_SRCDIR");
@@ -337,5 +513,6 @@ int main(void)
 	test_lines();
 	test_pem();
 	test_b64();
+	test_sk();
 	return done_testing();
 }
