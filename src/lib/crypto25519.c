@@ -81,6 +81,7 @@ int x25519_derive(const struct ckq_x25519 *k, const uint8_t peer[CKQ_X25519_LEN]
 	 * OpenSSL refuses an all-zero result itself (derive fails); the
 	 * compare below keeps that promise whatever the provider does.
 	 */
+	crypto_stats_count(true);
 	if (EVP_PKEY_derive_init(ctx) != 1 || EVP_PKEY_derive_set_peer(ctx, pub) != 1 ||
 	    EVP_PKEY_derive(ctx, shared, &n) != 1 || n != CKQ_X25519_LEN ||
 	    CRYPTO_memcmp(shared, zero, CKQ_X25519_LEN) == 0)
@@ -136,6 +137,7 @@ int ed25519_sign(const uint8_t seed[CKQ_ED25519_LEN], const uint8_t *msg, size_t
 		goto out;
 	}
 	/* Pure Ed25519 hashes the message itself: no digest, one shot. */
+	crypto_stats_count(true);
 	if (EVP_DigestSignInit_ex(md, NULL, NULL, NULL, NULL, pkey, NULL) == 1 &&
 	    EVP_DigestSign(md, sig, &n, msg, len) == 1 && n == CKQ_ED25519_SIG_LEN)
 		ret = 0;
@@ -164,6 +166,7 @@ int ed25519_verify(const uint8_t pub[CKQ_ED25519_LEN], const uint8_t *msg, size_
 	if (EVP_DigestVerifyInit_ex(md, NULL, NULL, NULL, NULL, pkey, NULL) != 1)
 		goto out;
 	/* OpenSSL also refuses an S that is not below the group order. */
+	crypto_stats_count(false);
 	ret = EVP_DigestVerify(md, sig, CKQ_ED25519_SIG_LEN, msg, len) == 1 ?
 	      0 : CKQ_ERR_SIGNATURE;
 out:

@@ -302,11 +302,35 @@ static void test_aead(void)
 	   aead2_open(key, 1, NULL, 0, out, 16, ct) == 0, "an empty message seals to a tag");
 }
 
+/* What ckqd's stats file and the benchmarks count. */
+static void test_counts(void)
+{
+	uint8_t seed[32], pub[32], sig[64], shared[32];
+	struct ckq_x25519 *a, *b;
+	struct crypto_stats s0;
+
+	if (x25519_generate(&a) || x25519_generate(&b) || ed25519_generate(seed, pub))
+		bail_out("keys");
+	s0 = crypto_stats_now();
+	if (x25519_derive(a, b->pub, shared))
+		bail_out("derive");
+	is_int(crypto_stats_now().priv_ops - s0.priv_ops, 1, "X25519 counts one private op");
+	is_int(crypto_stats_now().pub_ops - s0.pub_ops, 0, "and no public op");
+	s0 = crypto_stats_now();
+	if (ed25519_sign(seed, pub, 32, sig) || ed25519_verify(pub, pub, 32, sig))
+		bail_out("sign");
+	is_int(crypto_stats_now().priv_ops - s0.priv_ops, 1, "an Ed25519 signature counts one private op");
+	is_int(crypto_stats_now().pub_ops - s0.pub_ops, 1, "a verification one public op");
+	x25519_free(a);
+	x25519_free(b);
+}
+
 int main(void)
 {
 	test_x25519();
 	test_ed25519();
 	test_hkdf();
 	test_aead();
+	test_counts();
 	return done_testing();
 }
