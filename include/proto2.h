@@ -11,8 +11,8 @@
 #include "suite2.h"
 
 /*
- * Suite 2's message 1 (doc/protocol.md 11.3). Messages 2 to 5 of suite 2
- * are not written yet.
+ * Suite 2's messages (doc/protocol.md 11.3 and 11.4): message 1 in
+ * proto2.c, messages 2 to 5 in proto2_session.c.
  */
 #define CKQ_S2_MSG1_MIN (193 + 1)
 #define CKQ_S2_MSG1_MAX (198 + CKQ_USER_MAX + CKQ_MAC2_LEN)
@@ -92,5 +92,38 @@ int s2_request_open(const struct s2_server *srv, const uint8_t *msg, size_t len,
 /* The user's signature (the one public-key verification of the knock). */
 int s2_request_verify(const struct s2_server *srv, const struct ckq_sshkey *user,
 		      const struct s2_msg1 *m);
+
+/*
+ * Messages 2 to 4 (11.4): fixed sizes, sealed under the session keys.
+ * The server fills s->sid and s->ns before building message 2; the
+ * client learns them from it.
+ */
+#define CKQ_S2_MSG2_LEN (CKQ_HDR_LEN + CKQ_SID_LEN + 2 * CKQ_NONCE_LEN + CKQ_TAG_LEN)
+#define CKQ_S2_MSG3_LEN (CKQ_HDR_LEN + CKQ_SID_LEN + CKQ_NONCE_LEN + CKQ_TAG_LEN + CKQ_MAC1_LEN)
+#define CKQ_S2_MSG4_LEN (CKQ_HDR_LEN + CKQ_SID_LEN + 29 + CKQ_TAG_LEN)
+
+int s2_challenge_build(const struct s2_server *srv, const struct s2_session *s,
+		       uint8_t *out, size_t cap, size_t *out_len);
+int s2_challenge_open(const struct s2_server *srv, struct s2_session *s,
+		      const uint8_t *msg, size_t len);
+int s2_response_build(const struct s2_server *srv, const struct s2_session *s,
+		      uint8_t *out, size_t cap, size_t *out_len);
+/* Server: the size, header and mac1 of a message 3 (one HMAC), and its sid. */
+int s2_response_precheck(const struct s2_server *srv, const uint8_t *msg, size_t len,
+			 uint8_t sid[CKQ_SID_LEN]);
+/* 0 when sealed under this session's K_c2s and carrying its N_S. */
+int s2_response_open(const struct s2_server *srv, const struct s2_session *s,
+		     const uint8_t *msg, size_t len);
+int s2_result_build(const struct s2_server *srv, const struct s2_session *s,
+		    const struct ckq_result *res, uint8_t *out, size_t cap, size_t *out_len);
+int s2_result_open(const struct s2_server *srv, const struct s2_session *s,
+		   const uint8_t *msg, size_t len, struct ckq_result *res);
+
+/* The cookie reply (11.4, 3.8) to the message 1 whose core is m1_core. */
+int s2_cookie_build(const struct s2_server *srv, const uint8_t *m1_core, size_t core_len,
+		    const uint8_t cookie[CKQ_COOKIE_LEN], uint8_t *out, size_t cap,
+		    size_t *out_len);
+int s2_cookie_open(const struct s2_server *srv, const uint8_t *m1_core, size_t core_len,
+		   const uint8_t *msg, size_t len, uint8_t cookie[CKQ_COOKIE_LEN]);
 
 #endif

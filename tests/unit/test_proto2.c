@@ -402,6 +402,211 @@ static void test_golden(void)
 	free(g);
 }
 
+/*
+ * Every truncation, a byte more and every single-bit flip in the first
+ * flip_len bytes must fail check().
+ */
+typedef int (*check_fn)(const uint8_t *msg, size_t len);
+
+static void damage(const char *what, const uint8_t *msg, size_t len, size_t flip_len,
+		   check_fn check)
+{
+	uint8_t d[CKQ_MSG_MAX];
+	size_t cut, bit;
+	int refused = 0, flips = 0;
+
+	for (cut = 0; cut < len; cut++)
+		refused += check(msg, cut) < 0;
+	memcpy(d, msg, len);
+	d[len] = 0;
+	refused += check(d, len + 1) < 0;
+	is_int(refused, len + 1, "%s: every truncation and a byte more are refused", what);
+	for (bit = 0; bit < flip_len * 8; bit++) {
+		memcpy(d, msg, len);
+		d[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		flips += check(d, len) < 0;
+	}
+	is_int(flips, flip_len * 8, "%s: every single-bit flip (of %zu bytes) is refused", what,
+	       flip_len);
+}
+
+/* The sessions the checks below open against. */
+static struct s2_session d_client, d_server;
+static uint8_t d_m1[CKQ_MSG_MAX];
+static size_t d_m1_len;
+
+static int chk_m2(const uint8_t *msg, size_t len)
+{
+	struct s2_session t = d_client;
+
+	return s2_challenge_open(&cli, &t, msg, len);
+}
+
+static int chk_m3_pre(const uint8_t *msg, size_t len)
+{
+	uint8_t sid[CKQ_SID_LEN];
+
+	return s2_response_precheck(&srv, msg, len, sid);
+}
+
+static int chk_m3_remac(const uint8_t *msg, size_t len)
+{
+	uint8_t x[CKQ_MSG_MAX];
+
+	memcpy(x, msg, len);
+	if (len == CKQ_S2_MSG3_LEN)
+		remac(x, len, srv.mac1_key);
+	return s2_response_open(&srv, &d_server, x, len);
+}
+
+static int chk_m4(const uint8_t *msg, size_t len)
+{
+	struct ckq_result r;
+
+	return s2_result_open(&cli, &d_client, msg, len, &r);
+}
+
+static int chk_cookie(const uint8_t *msg, size_t len)
+{
+	uint8_t cookie[CKQ_COOKIE_LEN];
+
+	return s2_cookie_open(&cli, d_m1, d_m1_len, msg, len, cookie);
+}
+
+static void test_session(void)
+{
+	struct ckq_request req = sample("alice"), other_req = sample("alice");
+	uint8_t m1[CKQ_MSG_MAX], m2[CKQ_MSG_MAX], m3[CKQ_MSG_MAX], m4[CKQ_MSG_MAX];
+	uint8_t x[CKQ_MSG_MAX], sid[CKQ_SID_LEN];
+	struct s2_session cs, cs_other, cs2, ss;
+	struct ckq_result res = { 0 }, got;
+	struct s2_msg1 m;
+	size_t l1, l2 = 0, l3 = 0, l4 = 0, lo;
+
+	l1 = build(&req, user_seed, &user, 0, &cs, m1, sizeof(m1));
+	if (s2_request_open(&srv, m1, l1, &m) || s2_request_verify(&srv, &user, &m))
+		bail_out("message 1");
+	ss = m.s;
+	if (ckq_random(ss.sid, sizeof(ss.sid)) || ckq_random(ss.ns, sizeof(ss.ns)))
+		bail_out("random");
+
+	is_int(s2_challenge_build(&srv, &ss, m2, sizeof(m2), &l2), 0, "message 2 is built");
+	is_int(l2, 64, "message 2 is %d bytes", 64);
+	cs2 = cs;
+	ok(s2_challenge_open(&cli, &cs2, m2, l2) == 0 && !memcmp(cs2.sid, ss.sid, 8) &&
+	   !memcmp(cs2.ns, ss.ns, 16), "the client opens it and learns sid and N_S");
+	d_client = cs;
+	damage("message 2", m2, l2, l2, chk_m2);
+
+	is_int(s2_response_build(&cli, &cs2, m3, sizeof(m3), &l3), 0, "message 3 is built");
+	is_int(l3, 64, "message 3 is %d bytes", 64);
+	ok(s2_response_precheck(&srv, m3, l3, sid) == CKQ_MSG_RESPONSE && !memcmp(sid, ss.sid, 8),
+	   "its pre-check passes and gives the sid");
+	is_int(s2_response_open(&srv, &ss, m3, l3), 0, "the server opens it: N_S is back");
+	d_server = ss;
+	damage("message 3, pre-check", m3, l3, l3, chk_m3_pre);
+	/* With mac1 made again after the flip, flips in mac1 itself are undone. */
+	damage("message 3, mac1 made again", m3, l3, l3 - CKQ_MAC1_LEN, chk_m3_remac);
+
+	res.status = CKQ_RES_GRANTED;
+	res.addr = req.addr;
+	res.proto = CKQ_PROTO_TCP;
+	res.port = 22;
+	res.expires = 1700000300;
+	is_int(s2_result_build(&srv, &ss, &res, m4, sizeof(m4), &l4), 0, "message 4 is built");
+	is_int(l4, 61, "message 4 is %d bytes", 61);
+	ok(s2_result_open(&cli, &cs2, m4, l4, &got) == 0 && got.status == res.status &&
+	   !memcmp(&got.addr, &res.addr, sizeof(res.addr)) && got.proto == res.proto &&
+	   got.port == res.port && got.expires == res.expires, "the client reads the result");
+	d_client = cs2;
+	damage("message 4", m4, l4, l4, chk_m4);
+
+	/* Reflection and type confusion: each key, nonce and label is its message's. */
+	memcpy(x, m2, l2);
+	x[5] = CKQ_MSG_RESULT;
+	ok(s2_result_open(&cli, &cs2, x, l2, &got) < 0, "message 2 relabelled as a result is refused");
+	memcpy(x, m3, l3 - CKQ_MAC1_LEN);
+	x[5] = CKQ_MSG_CHALLENGE;
+	ok(s2_challenge_open(&cli, &cs2, x, l3 - CKQ_MAC1_LEN) < 0,
+	   "message 3 sent back as a challenge is refused");
+
+	/* Another knock's messages. */
+	other_req.nc[0] ^= 1;
+	build(&other_req, user_seed, &user, 0, &cs_other, x, sizeof(x));
+	cs_other.ns[0] = 0;
+	ok(s2_challenge_open(&cli, &cs_other, m2, l2) < 0, "another knock's client refuses message 2");
+	memcpy(cs_other.sid, ss.sid, 8);
+	memcpy(cs_other.ns, ss.ns, 16);
+	ok(s2_response_build(&cli, &cs_other, x, sizeof(x), &lo) == 0 &&
+	   s2_response_open(&srv, &ss, x, lo) < 0, "another knock's message 3 is refused");
+	cs2.nc[0] ^= 1;
+	cs2.sid[0] ^= 1;
+	is_int(s2_challenge_open(&cli, &cs2, m2, l2), CKQ_ERR_NONCE,
+	       "a challenge that does not carry the client's N_C is refused");
+	ss.ns[0] ^= 1;
+	is_int(s2_response_open(&srv, &ss, m3, l3), CKQ_ERR_NONCE,
+	       "a response that does not carry the server's N_S is refused");
+
+	/* Suite 1's parsers on suite 2's message 3, relabelled and with mac1 made again. */
+	{
+		struct ckq_key *s1;
+		uint8_t *pem;
+		size_t n;
+
+		pem = slurp("server.pub", &n);
+		if (key_from_pem(pem, n, false, &s1))
+			bail_out("server.pub");
+		free(pem);
+		is_int(proto_precheck(s1, m3, l3), CKQ_ERR_SUITE, "suite 1 refuses a suite 2 message 3");
+		memcpy(x, m3, l3);
+		x[4] = CKQ_SUITE_1;
+		remac(x, l3, s1->mac1_key);
+		ok(proto_precheck(s1, x, l3) < 0, "and relabelled, with mac1 made again");
+		key_free(s1);
+	}
+}
+
+static void test_cookie(void)
+{
+	struct ckq_request req = sample("alice");
+	uint8_t m1[CKQ_MSG_MAX], m1b[CKQ_MSG_MAX], c[CKQ_MSG_MAX], x[CKQ_MSG_MAX];
+	uint8_t cookie[CKQ_COOKIE_LEN] = { 7, 7, 7 }, got[CKQ_COOKIE_LEN];
+	struct s2_session cs;
+	struct ckq_key *s1;
+	size_t l1, lo, lc = 0, n;
+	uint8_t *pem;
+
+	l1 = build(&req, user_seed, &user, 0, &cs, m1, sizeof(m1));
+	lo = build(&req, user_seed, &user, 0, &cs, m1b, sizeof(m1b));
+	is_int(s2_cookie_build(&srv, m1, l1, cookie, c, sizeof(c), &lc), 0, "a cookie reply is built");
+	is_int(lc, 56, "the cookie reply is %d bytes, smaller than any message 1 (%d)", 56,
+	       CKQ_S2_MSG1_MIN);
+	ok(s2_cookie_open(&cli, m1, l1, c, lc, got) == 0 && !memcmp(got, cookie, sizeof(got)),
+	   "the client reads the cookie");
+	is_int(s2_cookie_open(&cli, m1b, lo, c, lc, got), CKQ_ERR_DECRYPT,
+	       "not for another message 1");
+	memcpy(d_m1, m1, l1);
+	d_m1_len = l1;
+	damage("cookie reply", c, lc, lc, chk_cookie);
+
+	pem = slurp("server.pub", &n);
+	if (key_from_pem(pem, n, false, &s1))
+		bail_out("server.pub");
+	free(pem);
+	is_int(proto_cookie_open(s1, m1, l1, c, lc, got), CKQ_ERR_SUITE,
+	       "suite 1 refuses a suite 2 cookie reply");
+	memcpy(x, c, lc);
+	x[4] = CKQ_SUITE_1;
+	is_int(proto_cookie_open(s1, m1, l1, x, lc, got), CKQ_ERR_DECRYPT, "and relabelled too");
+	if (proto_cookie_build(s1, m1, l1, cookie, x, sizeof(x), &n))
+		bail_out("suite 1 cookie");
+	is_int(s2_cookie_open(&cli, m1, l1, x, n, got), CKQ_ERR_SUITE,
+	       "suite 2 refuses a suite 1 cookie reply");
+	x[4] = CKQ_SUITE_2;
+	is_int(s2_cookie_open(&cli, m1, l1, x, n, got), CKQ_ERR_DECRYPT, "and relabelled too");
+	key_free(s1);
+}
+
 int main(void)
 {
 	setup();
@@ -409,6 +614,8 @@ int main(void)
 	test_damage();
 	test_suites();
 	test_golden();
+	test_session();
+	test_cookie();
 	x25519_free(server_key);
 	return done_testing();
 }
