@@ -100,10 +100,10 @@ fuzz() {
 	(cd build-fuzz && ../configure -q CC=clang --enable-fuzzing --enable-werror &&
 		make -s -j"$(nproc)" tests/fuzz/fuzz_msg tests/fuzz/fuzz_pkt tests/fuzz/fuzz_conf \
 			tests/fuzz/fuzz_user tests/fuzz/fuzz_pem tests/fuzz/fuzz_stats \
-			tests/fuzz/fuzz_sshkey) || return 1
+			tests/fuzz/fuzz_sshkey tests/fuzz/fuzz_msg2) || return 1
 	bash tests/fuzz/run.sh build-fuzz "${CKQ_FUZZ_SECONDS:-60}"
 }
-step "seven fuzz harnesses, ${CKQ_FUZZ_SECONDS:-60} s each" fuzz
+step "eight fuzz harnesses, ${CKQ_FUZZ_SECONDS:-60} s each" fuzz
 
 distcheck() {
 	(cd build && make -s distcheck DISTCHECK_CONFIGURE_FLAGS='--enable-werror --disable-nft-tests') >build/distcheck.out 2>&1
