@@ -45,6 +45,19 @@ void x25519_free(struct ckq_x25519 *k);
 int x25519_derive(const struct ckq_x25519 *k, const uint8_t peer[CKQ_X25519_LEN],
 		  uint8_t shared[CKQ_X25519_LEN]);
 
+/*
+ * Key files in PEM: PKCS#8 for private keys, SubjectPublicKeyInfo for
+ * public keys, as `openssl genpkey -algorithm x25519|ed25519` writes them.
+ * Another key type, an encrypted PEM or bytes around the PEM are refused
+ * (CKQ_ERR_KEY). The PEM written is malloc'd and NUL-terminated; the caller
+ * wipes and frees it.
+ */
+int x25519_from_pem(const char *pem, size_t len, struct ckq_x25519 **out);
+int x25519_pub_from_pem(const char *pem, size_t len, uint8_t pub[CKQ_X25519_LEN]);
+int x25519_to_pem(const struct ckq_x25519 *k, bool private_part, char **out, size_t *out_len);
+int ed25519_seed_from_pem(const char *pem, size_t len, uint8_t seed[CKQ_ED25519_LEN]);
+int ed25519_seed_to_pem(const uint8_t seed[CKQ_ED25519_LEN], char **out, size_t *out_len);
+
 /* seed is the 32-byte private key of RFC 8032. */
 int ed25519_generate(uint8_t seed[CKQ_ED25519_LEN], uint8_t pub[CKQ_ED25519_LEN]);
 int ed25519_public(const uint8_t seed[CKQ_ED25519_LEN], uint8_t pub[CKQ_ED25519_LEN]);

@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
+#include <openssl/pem.h>
 
 #include "crypto.h"
 #include "crypto25519.h"
@@ -326,4 +327,147 @@ int aead2_open(const uint8_t key[CKQ_AEAD2_KEY_LEN], uint64_t nonce,
 
 	counter_iv(nonce, iv);
 	return aead2_open_iv(key, iv, aad, naad, ct, ct_len, pt);
+}
+
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf; (void)size; (void)rwflag; (void)u;
+	return -1;
+}
+
+/* One PEM block and blank space around it: a key file, nothing else. */
+static bool pem_alone(const char *pem, size_t len, const char *label)
+{
+	char begin[64], end[64];
+	size_t i = 0, bl, el;
+
+	bl = (size_t)snprintf(begin, sizeof(begin), "-----BEGIN %s-----", label);
+	el = (size_t)snprintf(end, sizeof(end), "-----END %s-----", label);
+	while (i < len && (pem[i] == ' ' || pem[i] == '\t' || pem[i] == '\n' || pem[i] == '\r'))
+		i++;
+	if (len - i < bl || memcmp(pem + i, begin, bl))
+		return false;
+	while (len > i && (pem[len - 1] == ' ' || pem[len - 1] == '\t' || pem[len - 1] == '\n' ||
+			   pem[len - 1] == '\r'))
+		len--;
+	return len - i >= bl + el && !memcmp(pem + len - el, end, el) &&
+	       !memchr(pem + i, '\0', len - i) &&
+	       !memmem(pem + i + 1, len - i - 1, "-----BEGIN", 10);
+}
+
+static EVP_PKEY *pem_read(const char *pem, size_t len, bool private_part, int type)
+{
+	EVP_PKEY *pkey;
+	BIO *bio;
+
+	if (len == 0 || len > 16 * 1024 ||
+	    !pem_alone(pem, len, private_part ? "PRIVATE KEY" : "PUBLIC KEY"))
+		return NULL;
+	bio = BIO_new_mem_buf(pem, (int)len);
+	if (!bio)
+		return NULL;
+	/* Key files are read unattended: a key that asks for a passphrase is refused. */
+	pkey = private_part ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL) :
+			      PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL);
+	BIO_free(bio);
+	if (pkey && EVP_PKEY_get_id(pkey) != type) {
+		EVP_PKEY_free(pkey);
+		return NULL;
+	}
+	return pkey;
+}
+
+static int pem_write(EVP_PKEY *pkey, bool private_part, char **out, size_t *out_len)
+{
+	BIO *bio = BIO_new(BIO_s_secmem());
+	BUF_MEM *mem = NULL;
+	char *s;
+	int ok;
+
+	if (!bio)
+		return CKQ_ERR_NOMEM;
+	ok = private_part ? PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL) :
+			    PEM_write_bio_PUBKEY(bio, pkey);
+	if (!ok || BIO_get_mem_ptr(bio, &mem) != 1 || !mem) {
+		BIO_free(bio);
+		return CKQ_ERR_CRYPTO;
+	}
+	s = malloc(mem->length + 1);
+	if (!s) {
+		BIO_free(bio);
+		return CKQ_ERR_NOMEM;
+	}
+	memcpy(s, mem->data, mem->length);
+	s[mem->length] = '\0';
+	*out_len = mem->length;
+	*out = s;
+	BIO_free(bio);
+	return 0;
+}
+
+int x25519_from_pem(const char *pem, size_t len, struct ckq_x25519 **out)
+{
+	EVP_PKEY *pkey = pem_read(pem, len, true, EVP_PKEY_X25519);
+	struct ckq_x25519 *k;
+	size_t n = CKQ_X25519_LEN;
+
+	if (!pkey)
+		return CKQ_ERR_KEY;
+	k = calloc(1, sizeof(*k));
+	if (!k) {
+		EVP_PKEY_free(pkey);
+		return CKQ_ERR_NOMEM;
+	}
+	if (EVP_PKEY_get_raw_public_key(pkey, k->pub, &n) != 1 || n != CKQ_X25519_LEN) {
+		EVP_PKEY_free(pkey);
+		free(k);
+		return CKQ_ERR_KEY;
+	}
+	k->pkey = pkey;
+	*out = k;
+	return 0;
+}
+
+int x25519_pub_from_pem(const char *pem, size_t len, uint8_t pub[CKQ_X25519_LEN])
+{
+	EVP_PKEY *pkey = pem_read(pem, len, false, EVP_PKEY_X25519);
+	size_t n = CKQ_X25519_LEN;
+	int ret = CKQ_ERR_KEY;
+
+	if (pkey && EVP_PKEY_get_raw_public_key(pkey, pub, &n) == 1 && n == CKQ_X25519_LEN)
+		ret = 0;
+	EVP_PKEY_free(pkey);
+	return ret;
+}
+
+int x25519_to_pem(const struct ckq_x25519 *k, bool private_part, char **out, size_t *out_len)
+{
+	return pem_write(k->pkey, private_part, out, out_len);
+}
+
+int ed25519_seed_from_pem(const char *pem, size_t len, uint8_t seed[CKQ_ED25519_LEN])
+{
+	EVP_PKEY *pkey = pem_read(pem, len, true, EVP_PKEY_ED25519);
+	size_t n = CKQ_ED25519_LEN;
+	int ret = CKQ_ERR_KEY;
+
+	if (pkey && EVP_PKEY_get_raw_private_key(pkey, seed, &n) == 1 && n == CKQ_ED25519_LEN)
+		ret = 0;
+	else
+		wipe(seed, CKQ_ED25519_LEN);
+	EVP_PKEY_free(pkey);
+	return ret;
+}
+
+int ed25519_seed_to_pem(const uint8_t seed[CKQ_ED25519_LEN], char **out, size_t *out_len)
+{
+	EVP_PKEY *pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed,
+						      CKQ_ED25519_LEN);
+	int ret;
+
+	if (!pkey)
+		return CKQ_ERR_KEY;
+	ret = pem_write(pkey, true, out, out_len);
+	EVP_PKEY_free(pkey);
+	return ret;
 }

@@ -5,6 +5,7 @@
  * (ChaCha20-Poly1305), all through the EVP path that ckq uses.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -302,6 +303,80 @@ static void test_aead(void)
 	   aead2_open(key, 1, NULL, 0, out, 16, ct) == 0, "an empty message seals to a tag");
 }
 
+static char *slurp(const char *name, size_t *len)
+{
+	const char *src = getenv("CKQ_SRCDIR");
+	char path[4096];
+	char *buf = malloc(8192);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/tests/data/%s", src ? src : ".", name);
+	f = fopen(path, "r");
+	if (!f || !buf)
+		bail_out(path);
+	*len = fread(buf, 1, 8191, f);
+	buf[*len] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* Key files made by the openssl command (tests/data/keys25519/README). */
+static void test_pem(void)
+{
+	static const char x_pub[] = "ac0eb682e3ecb43a45274164737395c7b2314bf56ed2722bf477afdf67d07d57";
+	static const char ed_pub[] = "7542d1927591460fe5604ed8d0c933aad34bdc96510855d5534770d7bea18f71";
+	size_t n, m, out_len = 0;
+	char *pem = slurp("keys25519/server_x25519.key", &n), *pub, *out = NULL, buf[8192];
+	struct ckq_x25519 *k = NULL, *k2 = NULL;
+	uint8_t raw[32], seed[32], pk[32];
+
+	ok(x25519_from_pem(pem, n, &k) == 0 && eq_hex(k->pub, 32, x_pub),
+	   "an X25519 private key from openssl genpkey, and its public key");
+	ok(x25519_to_pem(k, true, &out, &out_len) == 0 && out_len == n && !memcmp(out, pem, n),
+	   "written back, it is the same PEM");
+	ok(x25519_from_pem(out, out_len, &k2) == 0 && !memcmp(k2->pub, k->pub, 32),
+	   "and reads back");
+	wipe(out, out_len);
+	free(out);
+	pub = slurp("keys25519/server_x25519.pub", &m);
+	ok(x25519_pub_from_pem(pub, m, raw) == 0 && eq_hex(raw, 32, x_pub),
+	   "the public key file from openssl pkey -pubout");
+	ok(x25519_to_pem(k, false, &out, &out_len) == 0 && out_len == m && !memcmp(out, pub, m),
+	   "the public key written is openssl's");
+	free(out);
+	is_int(x25519_from_pem(pub, m, &k2 /* unchanged on failure */), CKQ_ERR_KEY,
+	       "a public key is no private key");
+	snprintf(buf, sizeof(buf), "%s%s", pem, pem);
+	is_int(x25519_from_pem(buf, strlen(buf), &k2), CKQ_ERR_KEY, "two keys in one file are refused");
+	snprintf(buf, sizeof(buf), "junk\n%s", pem);
+	is_int(x25519_from_pem(buf, strlen(buf), &k2), CKQ_ERR_KEY, "bytes before the key are refused");
+	is_int(x25519_from_pem(pem, n - 10, &k2), CKQ_ERR_KEY, "a truncated key is refused");
+	x25519_free(k);
+	x25519_free(k2);
+	free(pub);
+	free(pem);
+
+	pem = slurp("keys25519/user_ed25519.key", &n);
+	ok(ed25519_seed_from_pem(pem, n, seed) == 0 && ed25519_public(seed, pk) == 0 &&
+	   eq_hex(pk, 32, ed_pub), "an Ed25519 private key from openssl genpkey, and its public key");
+	ok(ed25519_seed_to_pem(seed, &out, &out_len) == 0 && out_len == n && !memcmp(out, pem, n),
+	   "written back, it is the same PEM");
+	wipe(out, out_len);
+	free(out);
+	is_int(x25519_from_pem(pem, n, &k2), CKQ_ERR_KEY, "an Ed25519 key is no X25519 key");
+	free(pem);
+	pem = slurp("keys25519/server_x25519.key", &n);
+	is_int(ed25519_seed_from_pem(pem, n, seed), CKQ_ERR_KEY, "nor the reverse");
+	free(pem);
+	pem = slurp("keys25519/user_ed25519_encrypted.key", &n);
+	is_int(ed25519_seed_from_pem(pem, n, seed), CKQ_ERR_KEY,
+	       "an encrypted key is refused, without asking for a passphrase");
+	free(pem);
+	pem = slurp("alice.key", &n);
+	is_int(ed25519_seed_from_pem(pem, n, seed), CKQ_ERR_KEY, "an RSA key is refused");
+	free(pem);
+}
+
 /* What ckqd's stats file and the benchmarks count. */
 static void test_counts(void)
 {
@@ -332,5 +407,6 @@ int main(void)
 	test_hkdf();
 	test_aead();
 	test_counts();
+	test_pem();
 	return done_testing();
 }
