@@ -50,6 +50,12 @@ int sshkey_from_blob(const uint8_t *blob, size_t len, struct ckq_sshkey *k);
  * comment's bytes inside line, without surrounding blanks.
  */
 int sshkey_from_line(const char *line, size_t len, struct ckq_sshkey *k, struct span *comment);
+/*
+ * The key as an OpenSSH line, "type base64 comment\n" (no comment when
+ * comment is NULL or empty), NUL-terminated in out: what ssh-keygen writes
+ * in a .pub file. The comment must be printable, without line breaks.
+ */
+int sshkey_to_line(const struct ckq_sshkey *k, const char *comment, char *out, size_t cap);
 /* A PEM "PUBLIC KEY" holding an Ed25519 key. */
 int sshkey_from_pem(const char *pem, size_t len, struct ckq_sshkey *k);
 /*

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "buf.h"
 #include "crypto.h"
 #include "crypto25519.h"
@@ -271,6 +273,30 @@ int sshkey_from_line(const char *line, size_t len, struct ckq_sshkey *k, struct 
 	rest.n = cur_left(&c);
 	if (comment)
 		*comment = rest;
+	return 0;
+}
+
+int sshkey_to_line(const struct ckq_sshkey *k, const char *comment, char *out, size_t cap)
+{
+	uint8_t blob[CKQ_SSHKEY_BLOB_MAX];
+	unsigned char b64[(CKQ_SSHKEY_BLOB_MAX + 2) / 3 * 4 + 1];
+	const char *type = sshkey_type_name(k);
+	size_t blob_len = 0, i, clen = comment ? strlen(comment) : 0, need;
+	int n, ret = sshkey_blob(k, blob, sizeof(blob), &blob_len);
+
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < clen; i++)
+		if ((uint8_t)comment[i] < 0x20 || (uint8_t)comment[i] == 0x7f)
+			return CKQ_ERR_FORMAT;
+	n = EVP_EncodeBlock(b64, blob, (int)blob_len);
+	if (n <= 0)
+		return CKQ_ERR_CRYPTO;
+	need = strlen(type) + 1 + (size_t)n + (clen ? 1 + clen : 0) + 2;
+	if (need > cap)
+		return CKQ_ERR_RANGE;
+	snprintf(out, cap, "%s %s%s%s\n", type, (const char *)b64, clen ? " " : "",
+		 clen ? comment : "");
 	return 0;
 }
 

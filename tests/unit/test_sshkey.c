@@ -297,6 +297,30 @@ static void test_pem(void)
 	}
 }
 
+/* Written back, each line is the file ssh-keygen (or the README's recipe) wrote. */
+static void test_to_line(void)
+{
+	static const char *const files[][2] = {
+		{ "bob_ed25519.pub", "bob@ckq-test" }, { "carol_ed25519.pub", "carol@ckq-test" },
+		{ "bob_sk_ed25519.pub", "bob@security-key" }, { "bob_sk_app.pub", NULL },
+	};
+	struct ckq_sshkey k;
+	char line[1024], *s;
+	size_t i, n;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		s = slurp(files[i][0], &n);
+		ok(sshkey_load(s, n, &k) == 0 && sshkey_to_line(&k, files[i][1], line, sizeof(line)) == 0 &&
+		   strlen(line) == n && !memcmp(line, s, n), "%s written back is the same line", files[i][0]);
+		free(s);
+	}
+	is_int(sshkey_to_line(&k, "a\nb", line, sizeof(line)), CKQ_ERR_FORMAT,
+	       "a comment with a line break is refused");
+	n = strlen(line);
+	is_int(sshkey_to_line(&k, NULL, line, n), CKQ_ERR_RANGE, "a buffer one byte short is refused");
+	is_int(sshkey_to_line(&k, NULL, line, n + 1), 0, "and the exact size is enough");
+}
+
 static void test_b64(void)
 {
 	static const char *const v[][2] = {	/* RFC 4648 section 10 */
@@ -513,6 +537,7 @@ int main(void)
 	test_lines();
 	test_pem();
 	test_b64();
+	test_to_line();
 	test_sk();
 	return done_testing();
 }
