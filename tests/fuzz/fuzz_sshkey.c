@@ -33,6 +33,14 @@ static void check_key(const struct ckq_sshkey *k)
 	CHECK(sha256_parts(&s, 1, fp) == 0 && !memcmp(fp, k->fp, CKQ_FP_LEN));
 	CHECK(sshkey_from_blob(blob, n, &again) == 0);
 	CHECK(!memcmp(&again, k, sizeof(again)));
+	/* And as the line ssh-keygen would write for it. */
+	{
+		char line[1024];
+
+		CHECK(sshkey_to_line(k, "fuzz", line, sizeof(line)) == 0);
+		CHECK(sshkey_from_line(line, strlen(line), &again, NULL) == 0);
+		CHECK(!memcmp(&again, k, sizeof(again)));
+	}
 }
 
 static void check_sig(const struct ckq_sshkey *k, const uint8_t *data, size_t size)
