@@ -96,5 +96,7 @@ struct crypto_stats {
 	uint64_t pub_ops;
 };
 struct crypto_stats crypto_stats_now(void);
+/* For the other suites' operations (X25519 and Ed25519 signing count as private). */
+void crypto_stats_count(bool private_op);
 
 #endif

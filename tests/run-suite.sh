@@ -73,6 +73,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print
 # workers against each other (a few minutes): any race fails it.
 TSAN_OPTIONS=halt_on_error=0:exitcode=66 \
 CHECK_TESTS="tests/unit/test_buf tests/unit/test_totp tests/unit/test_replay tests/unit/test_crypto \
+tests/unit/test_crypto25519 tests/unit/test_sshkey tests/unit/test_suite2 tests/unit/test_proto2 tests/unit/test_agent \
 tests/unit/test_proto tests/unit/test_pkt tests/unit/test_conf tests/unit/test_pending \
 tests/unit/test_srclimit tests/unit/test_web tests/unit/test_stats tests/unit/test_nftrules \
 tests/unit/test_otpguard tests/netns/queues.sh" \
@@ -98,10 +99,11 @@ fuzz() {
 	mkdir -p build-fuzz
 	(cd build-fuzz && ../configure -q CC=clang --enable-fuzzing --enable-werror &&
 		make -s -j"$(nproc)" tests/fuzz/fuzz_msg tests/fuzz/fuzz_pkt tests/fuzz/fuzz_conf \
-			tests/fuzz/fuzz_user tests/fuzz/fuzz_pem tests/fuzz/fuzz_stats) || return 1
+			tests/fuzz/fuzz_user tests/fuzz/fuzz_pem tests/fuzz/fuzz_stats \
+			tests/fuzz/fuzz_sshkey tests/fuzz/fuzz_msg2) || return 1
 	bash tests/fuzz/run.sh build-fuzz "${CKQ_FUZZ_SECONDS:-60}"
 }
-step "six fuzz harnesses, ${CKQ_FUZZ_SECONDS:-60} s each" fuzz
+step "eight fuzz harnesses, ${CKQ_FUZZ_SECONDS:-60} s each" fuzz
 
 # distcheck proves the tarball: that it builds, installs and uninstalls
 # cleanly, and that its tests run from it. The namespace suite already ran

@@ -26,6 +26,12 @@ struct crypto_stats crypto_stats_now(void)
 	return s;
 }
 
+void crypto_stats_count(bool private_op)
+{
+	__atomic_add_fetch(private_op ? &crypto_stats.priv_ops : &crypto_stats.pub_ops, 1,
+			   __ATOMIC_RELAXED);
+}
+
 void wipe(void *p, size_t n)
 {
 	if (p && n)

@@ -19,7 +19,7 @@
 # stderr. Exits 0 only when every harness passed.
 set -u
 
-harnesses="msg pkt conf user pem stats"
+harnesses="msg pkt conf user pem stats sshkey msg2"
 
 usage() {
 	echo "usage: $0 BUILD [SECONDS]  (BUILD: the build tree, holding tests/fuzz/fuzz_*)" >&2

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Suite 2's counterpart of rsa_speed (doc/protocol.md 11.5): what this
+ * machine's CPU does with ckq's suite 2 code, on one core, with keys made
+ * in this process.
+ *
+ *   s2_speed [-s SECONDS]
+ *
+ * Prints "key value" lines, operations a second: x25519_1 (the server's
+ * one X25519 a knock), ed25519_verify_1 (its one verification),
+ * crypto_floor2_1 (the two together: knocks a second if nothing else cost
+ * anything), and knock_crypto2_1: knocks a second that ckqd's share of
+ * suite 2 allows, every library call from the pre-check of message 1 to
+ * the result (rsa_speed's knock_crypto_1 for suite 1), the client's work
+ * untimed. Not wired into bench/run.sh yet: the session that brings suite 2
+ * into ckqd does that, beside rsa_speed, so both come from one run.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bench.h"
+#include "crypto25519.h"
+#include "err.h"
+#include "proto.h"
+#include "proto2.h"
+#include "sshkey.h"
+
+static double seconds = 1.0;
+static struct ckq_x25519 *server_key;
+static struct s2_server srv, cli;
+static uint8_t seed[32];
+static struct ckq_sshkey user;
+
+static double rate(uint64_t n, uint64_t ns)
+{
+	return ns ? (double)n / ((double)ns / 1e9) : 0.0;
+}
+
+static int knock_once(uint64_t *ns)
+{
+	uint8_t m1[CKQ_MSG_MAX], m2[CKQ_MSG_MAX], m3[CKQ_MSG_MAX], m4[CKQ_MSG_MAX];
+	uint8_t sig[CKQ_SIG2_MAX], sid[CKQ_SID_LEN];
+	size_t l1 = 0, l2 = 0, l3 = 0, l4 = 0, tbs_len = 0;
+	struct ckq_request req = { .request = CKQ_REQ_OPEN, .proto = CKQ_PROTO_TCP, .port = 22 };
+	struct ckq_result res = { .status = CKQ_RES_GRANTED, .proto = CKQ_PROTO_TCP, .port = 22 };
+	struct s2_request_state st;
+	struct s2_session cs, ss;
+	static struct s2_msg1 m;
+	const uint8_t *tbs;
+	uint64_t t0, t1;
+	int ret = -1;
+
+	snprintf(req.user, sizeof(req.user), "bench");
+	req.addr.family = CKQ_AF_INET;
+	req.timestamp = (uint64_t)time(NULL);
+	res.addr = req.addr;
+	if (s2_request_begin(&cli, &user, &req, &st, &tbs, &tbs_len) < 0)
+		return -1;
+	if (ed25519_sign(seed, tbs, tbs_len, sig) < 0 ||
+	    s2_request_end(&st, sig, CKQ_ED25519_SIG_LEN, &cs, m1, sizeof(m1), &l1) < 0)
+		return -1;
+	t0 = bench_ns();
+	if (s2_request_precheck(&srv, m1, l1) != CKQ_MSG_REQUEST ||
+	    s2_request_open(&srv, m1, l1, &m) < 0 || s2_request_verify(&srv, &user, &m) < 0)
+		goto out;
+	ss = m.s;
+	if (ckq_random(ss.sid, sizeof(ss.sid)) < 0 || ckq_random(ss.ns, sizeof(ss.ns)) < 0 ||
+	    s2_challenge_build(&srv, &ss, m2, sizeof(m2), &l2) < 0)
+		goto out;
+	t1 = bench_ns();
+	if (s2_challenge_open(&cli, &cs, m2, l2) < 0 ||
+	    s2_response_build(&cli, &cs, m3, sizeof(m3), &l3) < 0)
+		goto out;
+	*ns += t1 - t0;
+	t0 = bench_ns();
+	if (s2_response_precheck(&srv, m3, l3, sid) != CKQ_MSG_RESPONSE ||
+	    s2_response_open(&srv, &ss, m3, l3) < 0 ||
+	    s2_result_build(&srv, &ss, &res, m4, sizeof(m4), &l4) < 0)
+		goto out;
+	*ns += bench_ns() - t0;
+	ret = 0;
+out:
+	wipe(&m, sizeof(m));
+	wipe(&cs, sizeof(cs));
+	wipe(&ss, sizeof(ss));
+	return ret;
+}
+
+int main(int argc, char *argv[])
+{
+	uint8_t pub[32], blob[64], shared[32], sig[64], msg[200] = { 0 };
+	struct ckq_x25519 *peer;
+	uint64_t start, end, n, ns = 0;
+	double x, v;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "s:")) != -1) {
+		if (opt == 's')
+			seconds = strtod(optarg, NULL);
+		else
+			goto usage;
+	}
+	if (!(seconds > 0 && seconds <= 60))
+		goto usage;
+	if (x25519_generate(&server_key) < 0 || x25519_generate(&peer) < 0 ||
+	    s2_server_init(server_key->pub, server_key, &srv) < 0 ||
+	    s2_server_init(server_key->pub, NULL, &cli) < 0 || ed25519_generate(seed, pub) < 0) {
+		fprintf(stderr, "s2_speed: cannot set up\n");
+		return 1;
+	}
+	memcpy(blob, "\0\0\0\x0bssh-ed25519\0\0\0\x20", 19);
+	memcpy(blob + 19, pub, 32);
+	if (sshkey_from_blob(blob, 51, &user) < 0 || ed25519_sign(seed, msg, sizeof(msg), sig) < 0)
+		return 1;
+
+	start = bench_ns();
+	end = start + (uint64_t)(seconds * 1e9 / 2);
+	for (n = 0; bench_ns() < end; n++)
+		if (x25519_derive(server_key, peer->pub, shared) < 0)
+			return 1;
+	x = rate(n, bench_ns() - start);
+	printf("x25519_1 %.1f\n", x);
+	start = bench_ns();
+	end = start + (uint64_t)(seconds * 1e9 / 2);
+	for (n = 0; bench_ns() < end; n++)
+		if (ed25519_verify(pub, msg, sizeof(msg), sig) < 0)
+			return 1;
+	v = rate(n, bench_ns() - start);
+	printf("ed25519_verify_1 %.1f\n", v);
+	printf("crypto_floor2_1 %.1f\n", x > 0 && v > 0 ? 1.0 / (1.0 / x + 1.0 / v) : 0.0);
+
+	end = bench_ns() + (uint64_t)(seconds * 1e9);
+	for (n = 0; bench_ns() < end; n++)
+		if (knock_once(&ns) < 0) {
+			fprintf(stderr, "s2_speed: a knock failed\n");
+			return 1;
+		}
+	printf("knock_crypto2_1 %.1f\n", rate(n, ns));
+	x25519_free(peer);
+	x25519_free(server_key);
+	return 0;
+usage:
+	fprintf(stderr, "usage: s2_speed [-s SECONDS]\n");
+	return 2;
+}

@@ -1,0 +1,1 @@
+256 SHA256:nV0SCRGe7kukD8Zildj7Fuah7Ng1QXri42tBMwHBmA8 bob@ckq-test (ED25519)

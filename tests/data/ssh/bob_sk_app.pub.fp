@@ -1,0 +1,1 @@
+256 SHA256:fqfwsJ1h7Z9QsbQ4FobRUxtiJ0EDQHI4VWItrrkMKVk no comment (ED25519-SK)
