@@ -11,6 +11,8 @@
 #include "crypto.h"
 #include "grant.h"
 #include "proto.h"
+#include "crypto25519.h"
+#include "sshkey.h"
 
 #define CKQ_CONF_DIR "/etc/ckq"
 #define CKQ_MAX_PORTS 64
@@ -55,6 +57,7 @@ struct ckq_user {
 	char name[CKQ_USER_MAX + 1];
 	struct ckq_key *key;		/* user_load(); NULL in a userdb */
 	struct ckq_pub *pub;		/* userdb_load(): the key, packed */
+	struct ckq_sshkey *ssh;		/* a suite 2 user's Ed25519 key; key and pub NULL */
 	struct port_spec *ports;
 	size_t nports;
 	uint8_t totp[CKQ_TOTP_MAX];
@@ -112,12 +115,41 @@ int allow_parse(const char *s, struct cidr *allow, size_t max, size_t *n);
 int date_parse(const char *s, uint64_t *end);
 void date_format(uint64_t end, char out[16]);
 
+/*
+ * serverkey.c: the server's keys. server.key is its RSA key (suite 1),
+ * server-x25519.key its X25519 key (suite 2); server.pub, the file users
+ * are given, holds both public keys as PEM blocks (either alone is valid:
+ * a server from before suite 2 has only the RSA one).
+ */
+#define CKQ_SERVER_X25519_KEY "server-x25519.key"
+struct server_pubkeys {
+	struct ckq_key *rsa;		/* NULL when the file has none */
+	bool has_x25519;
+	uint8_t x25519[CKQ_X25519_LEN];
+};
+int server_pub_parse(const char *text, size_t len, struct server_pubkeys *out);
+int server_pub_load(const char *path, struct server_pubkeys *out, char *err, size_t err_len);
+void server_pubkeys_clear(struct server_pubkeys *k);
+/* The RSA key: server.key's private key, or server.pub's RSA public key. */
 int server_key_load(const char *dir, bool private_part, struct ckq_key **out,
 		    char *err, size_t err_len);
+/* DIR/server-x25519.key; CKQ_ERR_NOENT when the server has no suite 2 key. */
+int server_x25519_load(const char *dir, struct ckq_x25519 **out, char *err, size_t err_len);
 
 /* userdb.c: the users and their files. */
 bool user_may(const struct ckq_user *u, uint8_t proto, uint16_t port);
 bool user_source_ok(const struct ckq_user *u, const struct ckq_addr *src);
+/*
+ * A user's key decides their suite (doc/protocol.md 11.1): users/NAME.pub
+ * holds an RSA public key in PEM (suite 1), or an Ed25519 key as one
+ * OpenSSH line (ssh-ed25519 or sk-ssh-ed25519@openssh.com) or in PEM
+ * (suite 2). user_suite gives 1 or 2, user_key_fp the key's fingerprint
+ * (for suite 2 OpenSSH's, as ssh-keygen -lf shows it).
+ */
+uint8_t user_suite(const struct ckq_user *u);
+const uint8_t *user_key_fp(const struct ckq_user *u);
+/* "rsa-2048", "ssh-ed25519", "sk-ssh-ed25519@openssh.com": for list and the web page. */
+void user_key_type(const struct ckq_user *u, char *out, size_t out_len);
 /* A user file holds everything but the public key, which sits beside it. */
 int user_parse(const char *text, size_t len, const char *fname,
 	       struct ckq_user *u, char *err, size_t err_len);

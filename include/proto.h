@@ -12,6 +12,7 @@
 #define CKQ_MAGIC "CKQ"
 #define CKQ_VERSION 1
 #define CKQ_SUITE_1 1
+#define CKQ_SUITE_2 2	/* doc/protocol.md 11 */
 #define CKQ_HDR_LEN 8
 #define CKQ_SID_LEN 8
 #define CKQ_NONCE_LEN 16

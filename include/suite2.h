@@ -6,12 +6,12 @@
 
 #include "crypto.h"
 #include "crypto25519.h"
+#include "proto.h"		/* CKQ_SUITE_2 */
 
 /*
  * Suite 2's key schedule (doc/protocol.md 11.2). The message layouts
  * that use it are not written yet.
  */
-#define CKQ_SUITE_2 2
 #define CKQ_S2_PROTOCOL "ckq v1 suite2 X25519 HKDF-SHA256 ChaCha20Poly1305 Ed25519"
 
 /* mac1key₂ = SHA-256("ckq suite2 mac1" || S). */

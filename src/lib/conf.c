@@ -395,21 +395,3 @@ void date_format(uint64_t end, char out[16])
 	strftime(out, 16, "%Y-%m-%d", &tm);
 }
 
-int server_key_load(const char *dir, bool private_part, struct ckq_key **out,
-		    char *err, size_t err_len)
-{
-	char path[PATH_MAX], *text = NULL;
-	size_t len = 0;
-	int ret;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, private_part ? "server.key" : "server.pub");
-	ret = file_read(path, private_part, &text, &len, err, err_len);
-	if (ret < 0)
-		return ret;
-	ret = key_from_pem(text, len, private_part, out);
-	wipe(text, len);
-	free(text);
-	if (ret < 0)
-		snprintf(err, err_len, "%s: %s", path, ckq_strerror(ret));
-	return ret;
-}

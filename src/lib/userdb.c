@@ -232,6 +232,7 @@ static void owner_hint(const char *path, char *err, size_t err_len)
 void user_clear(struct ckq_user *u)
 {
 	key_free(u->key);
+	free(u->ssh);
 	free(u->load_error);
 	free(u->pub);
 	free(u->ports);
@@ -250,6 +251,49 @@ static int user_file_read(const char *dir, const char *name, const char *ext,
 	if (ret == CKQ_ERR_IO)
 		owner_hint(path, err, err_len);
 	return ret;
+}
+
+/* An RSA key in PEM (suite 1), else what sshkey_load reads (suite 2). */
+static int user_key_parse(const char *text, size_t len, struct ckq_user *u)
+{
+	int ret = key_from_pem(text, len, false, &u->key);
+
+	if (ret == 0 || ret == CKQ_ERR_NOMEM)
+		return ret;
+	u->ssh = calloc(1, sizeof(*u->ssh));
+	if (!u->ssh)
+		return CKQ_ERR_NOMEM;
+	if (sshkey_load(text, len, u->ssh) == 0)
+		return 0;
+	free(u->ssh);
+	u->ssh = NULL;
+	return ret;
+}
+
+uint8_t user_suite(const struct ckq_user *u)
+{
+	return u->ssh ? CKQ_SUITE_2 : CKQ_SUITE_1;
+}
+
+const uint8_t *user_key_fp(const struct ckq_user *u)
+{
+	if (u->ssh)
+		return u->ssh->fp;
+	if (u->pub)
+		return u->pub->fp;
+	return u->key ? u->key->fp : NULL;
+}
+
+void user_key_type(const struct ckq_user *u, char *out, size_t out_len)
+{
+	if (u->ssh)
+		snprintf(out, out_len, "%s", sshkey_type_name(u->ssh));
+	else if (u->pub)
+		snprintf(out, out_len, "rsa-%u", (unsigned int)u->pub->n_len * 8);
+	else if (u->key)
+		snprintf(out, out_len, "rsa-%u", key_bits(u->key));
+	else
+		snprintf(out, out_len, "none");
 }
 
 int user_load(const char *dir, const char *name, struct ckq_user *u,
@@ -276,11 +320,12 @@ int user_load(const char *dir, const char *name, struct ckq_user *u,
 	ret = user_file_read(dir, name, "pub", path, &text, &len, err, err_len);
 	if (ret < 0)
 		goto fail;
-	ret = key_from_pem(text, len, false, &u->key);
+	ret = user_key_parse(text, len, u);
 	free(text);
 	if (ret < 0) {
-		snprintf(err, err_len, "%s: %s (need an RSA public key of %d to %d bits in PEM)",
-			 path, ckq_strerror(ret), CKQ_RSA_MIN_BITS, CKQ_RSA_MAX_BITS);
+		snprintf(err, err_len, "%s: %s (need an RSA public key of %d to %d bits in PEM, "
+			 "or an Ed25519 key: an OpenSSH ssh-ed25519 or sk-ssh-ed25519@openssh.com "
+			 "line, or PEM)", path, ckq_strerror(ret), CKQ_RSA_MIN_BITS, CKQ_RSA_MAX_BITS);
 		goto fail;
 	}
 	return 0;
@@ -291,8 +336,11 @@ fail:
 
 static int user_pack(struct ckq_user *u, char *err, size_t err_len)
 {
-	int ret = key_pack(u->key, &u->pub);
+	int ret;
 
+	if (u->ssh)
+		return 0;
+	ret = key_pack(u->key, &u->pub);
 	if (ret < 0) {
 		snprintf(err, err_len, "%s: cannot keep its key: %s", u->name, ckq_strerror(ret));
 		return ret;
