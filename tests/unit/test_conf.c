@@ -323,6 +323,166 @@ static void test_userdb_failsafe(void)
 	key_free(key);
 }
 
+static char *slurp(const char *rel)
+{
+	const char *src = getenv("CKQ_SRCDIR");
+	char path[512], why[CKQ_ERRBUF], *text = NULL;
+	size_t len = 0;
+
+	snprintf(path, sizeof(path), "%s/tests/data/%s", src ? src : ".", rel);
+	if (file_read(path, false, &text, &len, why, sizeof(why)) < 0)
+		bail_out(why);
+	return text;
+}
+
+/* A user's key decides their suite: RSA PEM, or Ed25519 as an OpenSSH line or PEM. */
+static void test_userdb_suites(void)
+{
+	static const char conf[] = "ports = tcp/22\ntotp_secret = JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\n";
+	static const struct {
+		const char *user, *file, *type, *fp;
+	} keys[] = {
+		{ "alice", "alice.pub", "rsa-2048", NULL },
+		{ "bob", "ssh/bob_ed25519.pub", "ssh-ed25519",
+		  "SHA256:nV0SCRGe7kukD8Zildj7Fuah7Ng1QXri42tBMwHBmA8" },
+		{ "bobsk", "ssh/bob_sk_ed25519.pub", "sk-ssh-ed25519@openssh.com",
+		  "SHA256:PyMQNM4AyI4rji+LKc0tANLxpqfHEfAiNc+/IrkR1S8" },
+		{ "bobak", "ssh/authorized_keys_line", "ssh-ed25519",
+		  "SHA256:nV0SCRGe7kukD8Zildj7Fuah7Ng1QXri42tBMwHBmA8" },
+		{ "carol", "ssh/carol_ed25519.pem", "ssh-ed25519",
+		  "SHA256:86LJwcFk1fshyFT2ks1kxA7kS3d3MBLrNb+9rH5lCjM" },
+	};
+	char dir[] = "/tmp/ckq-test-suites-XXXXXX", path[512], err[CKQ_ERRBUF] = "";
+	char type[64], fp[CKQ_FP_STRLEN];
+	struct userdb *db = NULL;
+	struct ckq_user *u;
+
+	if (!mkdtemp(dir))
+		bail_out("mkdtemp");
+	snprintf(path, sizeof(path), "%s/users", dir);
+	if (mkdir(path, 0700) < 0)
+		bail_out("mkdir users");
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		char *text = slurp(keys[i].file);
+
+		snprintf(path, sizeof(path), "%s.conf", keys[i].user);
+		put(dir, path, conf, 0600);
+		snprintf(path, sizeof(path), "%s.pub", keys[i].user);
+		put(dir, path, text, 0644);
+		free(text);
+	}
+	/* OpenSSH keys of types ckq has no suite for are refused, naming the file. */
+	put(dir, "dave.conf", conf, 0600);
+	put(dir, "dave.pub", "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC7 dave@x\n", 0644);
+
+	is_int(userdb_load_failsafe(dir, &db, err, sizeof(err)), 0, "users of both suites load");
+	for (size_t i = 0; db && i < sizeof(keys) / sizeof(keys[0]); i++) {
+		u = userdb_find(db, keys[i].user);
+		if (!u || u->load_error) {
+			ok(0, "%s loads (%s)", keys[i].user, u && u->load_error ? u->load_error : "-");
+			continue;
+		}
+		user_key_type(u, type, sizeof(type));
+		key_fp_str(user_key_fp(u), fp);
+		is_int(user_suite(u), i == 0 ? CKQ_SUITE_1 : CKQ_SUITE_2, "%s: suite", keys[i].user);
+		ok(!strcmp(type, keys[i].type), "%s: key type %s", keys[i].user, type);
+		ok(!keys[i].fp || !strcmp(fp, keys[i].fp),
+		   "%s: fingerprint %s is ssh-keygen -lf's", keys[i].user, fp);
+		ok(i == 0 ? u->pub && !u->ssh : u->ssh && !u->pub && !u->key,
+		   "%s: one key kept, in its suite's form", keys[i].user);
+	}
+	u = db ? userdb_find(db, "dave") : NULL;
+	ok(u && u->revoked && u->load_error && strstr(u->load_error, "dave.pub") &&
+	   strstr(u->load_error, "ssh-ed25519"),
+	   "an ssh-rsa key is refused, and why says what is taken (%s)",
+	   u && u->load_error ? u->load_error : "-");
+	userdb_free(db);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	if (system(path) != 0)
+		printf("# could not remove %s\n", dir);
+}
+
+/* server.pub: the RSA and X25519 public keys as PEM blocks, either alone valid. */
+static void test_server_pub(void)
+{
+	char *rsa = slurp("server.pub"), *x = slurp("keys25519/server_x25519.pub");
+	char *ed = slurp("ssh/carol_ed25519.pem"), *xpriv = slurp("keys25519/server_x25519.key");
+	char both[8192], dir[] = "/tmp/ckq-test-srvkey-XXXXXX", path[512], err[CKQ_ERRBUF];
+	uint8_t want[CKQ_X25519_LEN];
+	struct server_pubkeys k;
+	struct ckq_x25519 *priv = NULL;
+	struct ckq_key *rk = NULL;
+
+	if (x25519_pub_from_pem(x, strlen(x), want) < 0)
+		bail_out("the test X25519 key");
+	is_int(server_pub_parse(rsa, strlen(rsa), &k), 0, "an RSA key alone (a server from before suite 2)");
+	ok(k.rsa && !k.has_x25519, "only the RSA key");
+	server_pubkeys_clear(&k);
+	is_int(server_pub_parse(x, strlen(x), &k), 0, "an X25519 key alone");
+	ok(!k.rsa && k.has_x25519 && !memcmp(k.x25519, want, sizeof(want)), "only the X25519 key");
+	server_pubkeys_clear(&k);
+	snprintf(both, sizeof(both), "%s\n%s", rsa, x);
+	is_int(server_pub_parse(both, strlen(both), &k), 0, "RSA then X25519, a blank line between");
+	ok(k.rsa && k.has_x25519 && !memcmp(k.x25519, want, sizeof(want)), "both keys");
+	server_pubkeys_clear(&k);
+	snprintf(both, sizeof(both), "%s%s", x, rsa);
+	is_int(server_pub_parse(both, strlen(both), &k), 0, "X25519 then RSA");
+	ok(k.rsa && k.has_x25519, "both keys, either order");
+	server_pubkeys_clear(&k);
+	snprintf(both, sizeof(both), "%s%s", rsa, rsa);
+	ok(server_pub_parse(both, strlen(both), &k) < 0 && !k.rsa, "two RSA keys: refused");
+	snprintf(both, sizeof(both), "%s%s", x, x);
+	ok(server_pub_parse(both, strlen(both), &k) < 0, "two X25519 keys: refused");
+	snprintf(both, sizeof(both), "%s%s", rsa, ed);
+	ok(server_pub_parse(both, strlen(both), &k) < 0 && !k.rsa, "an Ed25519 block: refused");
+	snprintf(both, sizeof(both), "%sjunk\n%s", rsa, x);
+	ok(server_pub_parse(both, strlen(both), &k) < 0, "text between the blocks: refused");
+	snprintf(both, sizeof(both), "%s", rsa);
+	both[strlen(both) - 10] = '\0';
+	ok(server_pub_parse(both, strlen(both), &k) < 0, "a cut block: refused");
+	ok(server_pub_parse("\n\n", 2, &k) < 0, "no key at all: refused");
+
+	if (!mkdtemp(dir))
+		bail_out("mkdtemp");
+	err[0] = '\0';
+	is_int(server_x25519_load(dir, &priv, err, sizeof(err)), CKQ_ERR_NOENT,
+	       "no server-x25519.key: suite 2 off, said by CKQ_ERR_NOENT");
+	snprintf(path, sizeof(path), "%s/" CKQ_SERVER_X25519_KEY, dir);
+	if (file_write_atomic(path, xpriv, strlen(xpriv), 0600) < 0)
+		bail_out("write the key");
+	is_int(server_x25519_load(dir, &priv, err, sizeof(err)), 0, "server-x25519.key loads");
+	ok(priv && !memcmp(priv->pub, want, sizeof(want)), "its public half is server.pub's");
+	x25519_free(priv);
+	priv = NULL;
+	chmod(path, 0644);
+	ok(server_x25519_load(dir, &priv, err, sizeof(err)) < 0 && !priv,
+	   "a world-readable server-x25519.key: refused");
+	if (file_write_atomic(path, rsa, strlen(rsa), 0600) < 0)
+		bail_out("write the key");
+	ok(server_x25519_load(dir, &priv, err, sizeof(err)) < 0 && strstr(err, "X25519"),
+	   "another kind of file: refused, saying what is needed (%s)", err);
+	snprintf(path, sizeof(path), "%s/server.pub", dir);
+	snprintf(both, sizeof(both), "%s%s", rsa, x);
+	if (file_write_atomic(path, both, strlen(both), 0644) < 0)
+		bail_out("write server.pub");
+	is_int(server_key_load(dir, false, &rk, err, sizeof(err)), 0,
+	       "server_key_load reads the RSA key of a two-key server.pub");
+	key_free(rk);
+	rk = NULL;
+	if (file_write_atomic(path, x, strlen(x), 0644) < 0)
+		bail_out("write server.pub");
+	ok(server_key_load(dir, false, &rk, err, sizeof(err)) < 0 && strstr(err, "no RSA"),
+	   "... and says when it has none (%s)", err);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	if (system(path) != 0)
+		printf("# could not remove %s\n", dir);
+	wipe(xpriv, strlen(xpriv));
+	free(rsa);
+	free(x);
+	free(ed);
+	free(xpriv);
+}
+
 static void test_cidr_date_user_extras(void)
 {
 	struct cidr c;
@@ -403,5 +563,7 @@ int main(void)
 	test_user();
 	test_files();
 	test_userdb_failsafe();
+	test_userdb_suites();
+	test_server_pub();
 	return done_testing();
 }
