@@ -363,12 +363,12 @@ static void test_userdb_suites(void)
 	if (mkdir(path, 0700) < 0)
 		bail_out("mkdir users");
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		char *text = slurp(keys[i].file);
+		char *text = slurp(keys[i].file), fname[32];
 
-		snprintf(path, sizeof(path), "%s.conf", keys[i].user);
-		put(dir, path, conf, 0600);
-		snprintf(path, sizeof(path), "%s.pub", keys[i].user);
-		put(dir, path, text, 0644);
+		snprintf(fname, sizeof(fname), "%s.conf", keys[i].user);
+		put(dir, fname, conf, 0600);
+		snprintf(fname, sizeof(fname), "%s.pub", keys[i].user);
+		put(dir, fname, text, 0644);
 		free(text);
 	}
 	/* OpenSSH keys of types ckq has no suite for are refused, naming the file. */
