@@ -11,7 +11,10 @@
 # suite 2's refusals (wrong and reused code, revoked, port not allowed, a
 # captured message 1 replayed, a suite 2 knock naming a user whose key is
 # RSA, a key the agent does not hold) leave the port closed, the server
-# silent and the reason in ckqd's log. Prints, as figures and not as
+# silent and the reason in ckqd's log; under a flood of suite 1 message 1s
+# a suite 2 knock gets a suite 2 cookie and succeeds; without
+# server-x25519.key suite 2 is junk; `ckq-admin init` gives an old server
+# its X25519 key without --force. Prints, as figures and not as
 # assertions, the wall time of one `ckq open` of each suite.
 #
 # A security key (sk-ssh-ed25519@openssh.com) needs real hardware to sign:
@@ -300,6 +303,34 @@ check "... and it says to add it (ssh-add)" grep -q 'ssh-add' "$RUN_ERR"
 check "... having sent nothing to the knock port" \
 	test "$(python3 "$UDP_TOOL" pcap-payloads "$TMP/att.pcap" --src "$CL_IP" --dst "$SV_IP" \
 		--dport "$KNOCK_PORT" | wc -l)" = 0
+
+# --- under load: the threshold counts both suites' message 1s ---
+# Suite 1 message 1s with a valid mac1 from forged sources (spoof_tool, as
+# in cookie.sh), 2,000 a second for 5 s: ckqd is under load, so sara's
+# suite 2 knock gets a suite 2 cookie reply, proves her address with the
+# mac2 and is granted.
+SPOOF_TOOL=$builddir/tests/netns/spoof_tool
+[ -x "$SPOOF_TOOL" ] || bail "$SPOOF_TOOL is not built (make check builds it)"
+in_sv ip route add 10.218.0.0/16 via "$OT_IP"
+bg_start ip netns exec "$NS_OT" "$SPOOF_TOOL" -d "$SV_IP" -p "$KNOCK_PORT" -k "$ETC/server.pub" \
+	-s 10.218.0.0 -n 65536 -r 2000 -t 5 >"$TMP/spoof.out" 2>&1
+SPOOF_PID=$BG_PID
+sleep 1
+log_mark
+capture_start load "$NS_CL" udp port "$KNOCK_PORT"
+knock open sara
+capture_stop load
+is "$RUN_RC" 0 "during a suite 1 flood from forged sources, sara's suite 2 knock succeeds"
+[ "$RUN_RC" = 0 ] || run_diag
+check "... the flood was still running" kill -0 "$SPOOF_PID"
+cookie=$(python3 "$UDP_TOOL" pcap-payloads "$TMP/load.pcap" --src "$SV_IP" --dst "$CL_IP" --type 5 |
+	head -n 1 | cut -d' ' -f5)
+check "... she got a suite 2 cookie reply of 56 bytes first" \
+	test "${cookie:8:2}" = 02 -a "${#cookie}" = 112
+assert_log "knock granted user=sara src=$CL_IP port=tcp/22"
+bg_wait "$SPOOF_PID" 15
+knock close sara
+check "sara closes" not_in_set "$CL_IP"
 
 # --- ckqd without server-x25519.key: suite 2 is junk, suite 1 works ---
 stop_ckqd
