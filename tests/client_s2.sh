@@ -44,6 +44,8 @@ bail() {
 }
 
 [ -x "$CKQ" ] || bail "no $CKQ: build first"
+SERVER_TOOL=$builddir/tests/s2_server_tool
+[ -x "$SERVER_TOOL" ] || bail "no $SERVER_TOOL (make check builds it)"
 for p in ssh-keygen ssh-agent ssh-add openssl python3; do
 	command -v "$p" >/dev/null || bail "$p is not installed (Debian: openssh-client, openssl, python3)"
 done
@@ -52,10 +54,12 @@ tmp=$(mktemp -d) || bail "mktemp failed"
 agent_pid=
 listener_pid=
 fake_pid=
+server_pid=
 cleanup() {
 	[ -n "$listener_pid" ] && kill "$listener_pid" 2>/dev/null
 	[ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null
 	[ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null
+	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -347,6 +351,59 @@ new=$(($(got) - before))
 first=$(tail -n +"$((before + 1))" "$tmp/got" | head -1)
 [ "$new" = 2 ] && [ "${first:0:12}" = 434b51010101 ]
 ok $? "dave's RSA key still knocks with suite 1 from the two-key server.pub (got $new, header ${first:0:16})"
+
+# --- whole knocks against a suite 2 server made of the library's server
+# side (tests/s2_server_tool.c): the cookie round and a lost message 2
+# resend the same signed core, the request is what was asked.
+start_server() {	# user options...: the server for user's key, its port in $sport
+	local user=$1
+	shift
+	rm -f "$tmp/srv.out"
+	"$SERVER_TOOL" "$tmp/x.key" "$dir/keys/$user.pub" --seconds 30 "$@" >"$tmp/srv.out" 2>&1 &
+	server_pid=$!
+	for _ in $(seq 50); do grep -q '^port ' "$tmp/srv.out" 2>/dev/null && break; sleep 0.1; done
+	sport=$(awk '$1 == "port" { print $2 }' "$tmp/srv.out")
+	[ -n "$sport" ] || bail "s2_server_tool did not start: $(cat "$tmp/srv.out")"
+}
+stop_server() {
+	wait "$server_pid" 2>/dev/null
+	server_pid=
+	diag <"$tmp/srv.out"
+}
+start_server bob --cookie --drop 1
+"$CKQ" add-server lab 127.0.0.1 --key "$tmp/server.pub" --user bob --knock-port "$sport" \
+	-d "$dir" >/dev/null 2>&1 || bail "add-server lab failed"
+knock bob lab --attempts 5 --timeout 300
+stop_server
+[ $r = 0 ] && grep -Eq '^granted tcp/22 to 127\.0\.0\.1 until [0-9]{2}:[0-9]{2}:[0-9]{2}$' <<<"$out"
+ok $? "bob (ssh-agent) knocks through a cookie round and a lost message 2: exit 0, granted"
+grep -qx 'request bob tcp/22 123456' "$tmp/srv.out"
+ok $? "the server verified bob's signature and read his request"
+[ "$(grep -c '^cookie$' "$tmp/srv.out")" = 1 ] && [ "$(grep -c '^mac2 ok same-core$' "$tmp/srv.out")" = 2 ] &&
+	! grep -q 'mac2 bad\|core changed\|another message 1' "$tmp/srv.out"
+ok $? "after the cookie every message 1 carries its mac2 after the first core, unchanged"
+sizes=$(awk '$1 == "msg1" { print $2 }' "$tmp/srv.out" | tr '\n' ' ')
+hashes=$(awk '$1 == "msg1" { print $3 }' "$tmp/srv.out" | tail -n +2 | sort -u | wc -l)
+[ "$sizes" = "196 212 212 " ] && [ "$hashes" = 1 ]
+ok $? "message 1: 196 bytes, then 212 with the mac2, the retransmission the same bytes (sizes: $sizes)"
+
+start_server alice
+"$CKQ" add-server lab 127.0.0.1 --key "$tmp/server.pub" --user alice --knock-port "$sport" \
+	-d "$dir" >/dev/null 2>&1 || bail "add-server lab failed"
+(unset SSH_AUTH_SOCK; knock alice lab; exit $r)
+r=$?
+stop_server
+[ $r = 0 ] && grep -qx 'request alice tcp/22 123456' "$tmp/srv.out" && grep -qx result "$tmp/srv.out"
+ok $? "alice (keys/alice.key, no agent) knocks: exit 0, granted"
+start_server alice
+"$CKQ" add-server lab 127.0.0.1 --key "$tmp/server.pub" --user alice --knock-port "$sport" \
+	-d "$dir" >/dev/null 2>&1 || bail "add-server lab failed"
+out=$(timeout 60 "$CKQ" close lab 22 --otp 654321 --attempts 3 --timeout 300 -d "$dir" 2>&1)
+r=$?
+echo "$out" | diag
+stop_server
+[ $r = 0 ] && grep -qx 'closed tcp/22 for 127.0.0.1' <<<"$out" && grep -qx 'request alice tcp/22 654321' "$tmp/srv.out"
+ok $? "ckq close with the stored user alice: exit 0, closed"
 
 echo "1..$n"
 exit 0
