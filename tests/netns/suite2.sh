@@ -11,7 +11,10 @@
 # suite 2's refusals (wrong and reused code, revoked, port not allowed, a
 # captured message 1 replayed, a suite 2 knock naming a user whose key is
 # RSA, a key the agent does not hold) leave the port closed, the server
-# silent and the reason in ckqd's log. Prints, as figures and not as
+# silent and the reason in ckqd's log; under a flood of suite 1 message 1s
+# a suite 2 knock gets a suite 2 cookie and succeeds; without
+# server-x25519.key suite 2 is junk; `ckq-admin init` gives an old server
+# its X25519 key without --force. Prints, as figures and not as
 # assertions, the wall time of one `ckq open` of each suite.
 #
 # A security key (sk-ssh-ed25519@openssh.com) needs real hardware to sign:
@@ -225,22 +228,33 @@ PORT=23 attempt "$TMP/client/tom" "$(otp_next tom)"
 refused "suite 2, a port the user may not open" port_not_allowed tom
 
 # A suite 2 knock naming rita, whose registered key is RSA: refused before
-# any signature check, so it costs the server its X25519 and nothing more.
+# any signature check, so each message 1 costs the server its X25519 and
+# nothing more.
 # The counters are read from the stats file each time it is written anew.
-stats_fresh() {	# waits (at most 8 s) for a write after $1, then prints priv pub
-	local f=$TMP/run/stats.prom
-	wait_until 8 test "$(stat -c %Y "$f" 2>/dev/null || echo 0)" -gt "$1" || return 1
-	awk '$1 == "ckq_private_key_ops_total" { p = $2 } $1 == "ckq_public_key_ops_total" { u = $2 }
-		END { print p, u }' "$f"
+stats_newer() {	# SECONDS: the stats file was written after then
+	[ "$(stat -c %Y "$TMP/run/stats.prom" 2>/dev/null || echo 0)" -gt "$1" ]
 }
-before=$(stats_fresh "$(date +%s)") || before=
+stats_fresh() {	# waits (at most 8 s) for a new write, then prints "priv pub"
+	wait_until 8 stats_newer "$(date +%s)" || return 1
+	awk '$1 == "ckq_private_key_ops_total" { p = $2 } $1 == "ckq_public_key_ops_total" { u = $2 }
+		END { if (p != "" && u != "") print p, u }' "$TMP/run/stats.prom"
+}
+# ops_cost BEFORE AFTER PRIV PUB: the counters grew by PRIV and PUB.
+ops_cost() {
+	local p0 u0 p1 u1
+	read -r p0 u0 <<<"$1"
+	read -r p1 u1 <<<"$2"
+	[ -n "${u0:-}" ] && [ -n "${u1:-}" ] && [ $((p1 - p0)) = "$3" ] && [ $((u1 - u0)) = "$4" ]
+}
+before=$(stats_fresh) || before=
 attempt "$TMP/client/rita-s2" "$(otp_next rita)"
 refused "a suite 2 knock for a user whose key is RSA" bad_signature rita
-after=$(stats_fresh "$(date +%s)") || after=
-read -r p0 u0 <<<"${before:-x x}"
-read -r p1 u1 <<<"${after:-y y}"
-check "... cost one private-key operation (the X25519) and no signature check (ops ${before:-?} -> ${after:-?})" \
-	test -n "$before" -a -n "$after" -a "$((p1 - p0))" = 1 -a "$((u1 - u0))" = 0
+after=$(stats_fresh) || after=
+# The client sends its message 1 once per attempt: each costs one X25519.
+sent=$(python3 "$UDP_TOOL" pcap-payloads "$TMP/att.pcap" --src "$CL_IP" --dst "$SV_IP" \
+	--dport "$KNOCK_PORT" --type 1 | wc -l)
+check "... each of its $sent message 1s cost one private-key operation (the X25519) and no signature check (private, public ops: ${before:-?} -> ${after:-?})" \
+	ops_cost "$before" "$after" "$sent" 0
 
 # A knock captured and replayed, while the server remembers the session
 # and after (the replay cache, until freshness runs out).
@@ -289,6 +303,34 @@ check "... and it says to add it (ssh-add)" grep -q 'ssh-add' "$RUN_ERR"
 check "... having sent nothing to the knock port" \
 	test "$(python3 "$UDP_TOOL" pcap-payloads "$TMP/att.pcap" --src "$CL_IP" --dst "$SV_IP" \
 		--dport "$KNOCK_PORT" | wc -l)" = 0
+
+# --- under load: the threshold counts both suites' message 1s ---
+# Suite 1 message 1s with a valid mac1 from forged sources (spoof_tool, as
+# in cookie.sh), 2,000 a second for 5 s: ckqd is under load, so sara's
+# suite 2 knock gets a suite 2 cookie reply, proves her address with the
+# mac2 and is granted.
+SPOOF_TOOL=$builddir/tests/netns/spoof_tool
+[ -x "$SPOOF_TOOL" ] || bail "$SPOOF_TOOL is not built (make check builds it)"
+in_sv ip route add 10.218.0.0/16 via "$OT_IP"
+bg_start ip netns exec "$NS_OT" "$SPOOF_TOOL" -d "$SV_IP" -p "$KNOCK_PORT" -k "$ETC/server.pub" \
+	-s 10.218.0.0 -n 65536 -r 2000 -t 5 >"$TMP/spoof.out" 2>&1
+SPOOF_PID=$BG_PID
+sleep 1
+log_mark
+capture_start load "$NS_CL" udp port "$KNOCK_PORT"
+knock open sara
+capture_stop load
+is "$RUN_RC" 0 "during a suite 1 flood from forged sources, sara's suite 2 knock succeeds"
+[ "$RUN_RC" = 0 ] || run_diag
+check "... the flood was still running" kill -0 "$SPOOF_PID"
+cookie=$(python3 "$UDP_TOOL" pcap-payloads "$TMP/load.pcap" --src "$SV_IP" --dst "$CL_IP" --type 5 |
+	head -n 1 | cut -d' ' -f5)
+check "... she got a suite 2 cookie reply of 56 bytes first" \
+	test "${cookie:8:2}" = 02 -a "${#cookie}" = 112
+assert_log "knock granted user=sara src=$CL_IP port=tcp/22"
+bg_wait "$SPOOF_PID" 15
+knock close sara
+check "sara closes" not_in_set "$CL_IP"
 
 # --- ckqd without server-x25519.key: suite 2 is junk, suite 1 works ---
 stop_ckqd
