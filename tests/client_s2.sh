@@ -55,11 +55,13 @@ agent_pid=
 listener_pid=
 fake_pid=
 server_pid=
+keep_pid=
 cleanup() {
 	[ -n "$listener_pid" ] && kill "$listener_pid" 2>/dev/null
 	[ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null
 	[ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null
 	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+	[ -n "$keep_pid" ] && kill -KILL "$keep_pid" 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -404,6 +406,43 @@ echo "$out" | diag
 stop_server
 [ $r = 0 ] && grep -qx 'closed tcp/22 for 127.0.0.1' <<<"$out" && grep -qx 'request alice tcp/22 654321' "$tmp/srv.out"
 ok $? "ckq close with the stored user alice: exit 0, closed"
+
+# --keep: each renewal is a knock of its own, signed anew through the
+# agent, with a new code; --close-on-exit closes with one more. Grants of
+# 3 to 4 s (whole seconds) leave at least 1 s between a renewal and the end.
+start_server bob --knocks 4 --life 4
+"$CKQ" add-server lab 127.0.0.1 --key "$tmp/server.pub" --user bob --knock-port "$sport" \
+	-d "$dir" >/dev/null 2>&1 || bail "add-server lab failed"
+cat >"$tmp/otp.sh" <<EOF2
+#!/bin/sh
+n=\$(cat "$tmp/otp.n" 2>/dev/null || echo 0)
+echo \$((n + 1)) >"$tmp/otp.n"
+echo \$((200000 + n))
+EOF2
+# Not under timeout(1), whose own SIGTERM goes to its process group as
+# well: ckq would get two, and the second ends the close.
+"$CKQ" open lab 22 --keep --close-on-exit --otp-command "sh $tmp/otp.sh" \
+	--timeout 300 -d "$dir" >"$tmp/keep.out" 2>&1 &
+keep_pid=$!
+for _ in $(seq 200); do
+	[ "$(grep -c '^result$' "$tmp/srv.out")" -ge 3 ] && break
+	sleep 0.1
+done
+sleep 0.2
+kill -TERM "$keep_pid"
+for _ in $(seq 100); do kill -0 "$keep_pid" 2>/dev/null || break; sleep 0.1; done
+kill -KILL "$keep_pid" 2>/dev/null
+wait "$keep_pid"
+r=$?
+keep_pid=
+diag <"$tmp/keep.out"
+stop_server
+[ $r = 0 ] && [ "$(grep -c '^renewed tcp/22 to 127.0.0.1 until' "$tmp/keep.out")" = 2 ] &&
+	grep -qx 'closed tcp/22 for 127.0.0.1' "$tmp/keep.out"
+ok $? "ckq open --keep --close-on-exit: granted, renewed twice, closed on SIGTERM, exit 0"
+[ "$(grep -c '^request bob tcp/22 20000[0-3]$' "$tmp/srv.out")" = 4 ] &&
+	[ "$(awk '$1 == "msg1" { print $3 }' "$tmp/srv.out" | sort -u | wc -l)" = 4 ]
+ok $? "four knocks, each with its own code and its own message 1"
 
 echo "1..$n"
 exit 0

@@ -14,8 +14,12 @@
  *   mac2 bad | core changed       ... or not
  *   request USER PROTO/PORT OTP   the request, opened and its signature verified
  *   dropped msg2 / retransmitted msg2
- *   result                        message 4 sent; then it exits 0
- * Usage: s2_server_tool X25519_KEY USER_PUB [--cookie] [--drop N] [--seconds S]
+ *   result                        message 4 sent; then it exits 0, or with
+ *                                 --knocks N waits for the next knock (a
+ *                                 cookie and drops only in the first)
+ * Usage: s2_server_tool X25519_KEY USER_PUB [--cookie] [--drop N] [--knocks N]
+ *        [--life S] [--seconds S]
+ * --life: the grant's lifetime in message 4 (default 300 s).
  */
 #include <errno.h>
 #include <poll.h>
@@ -73,7 +77,7 @@ int main(int argc, char *argv[])
 	size_t len, first_len = 0, m2_len = 0, opened_len = 0;
 	struct s2_msg1 m;
 	bool want_cookie = false, cookie_sent = false, have_session = false;
-	unsigned int drop = 0, seconds = 20;
+	unsigned int drop = 0, seconds = 20, knocks = 1, life = 300;
 	time_t end;
 	char *text;
 	int fd, i;
@@ -85,13 +89,17 @@ int main(int argc, char *argv[])
 			want_cookie = true;
 		else if (!strcmp(argv[i], "--drop") && i + 1 < argc)
 			drop = (unsigned int)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--knocks") && i + 1 < argc)
+			knocks = (unsigned int)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--life") && i + 1 < argc)
+			life = (unsigned int)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
 			seconds = (unsigned int)atoi(argv[++i]);
 		else
 			die("unknown option");
 	}
-	if (seconds == 0 || seconds > 60)
-		die("--seconds takes 1 to 60");
+	if (seconds == 0 || seconds > 60 || knocks == 0 || knocks > 10)
+		die("--seconds takes 1 to 60, --knocks 1 to 10");
 	text = slurp(argv[1], &len);
 	if (x25519_from_pem(text, len, &key) < 0 || s2_server_init(key->pub, key, &srv) < 0)
 		die("not an X25519 private key in PEM");
@@ -207,14 +215,19 @@ int main(int argc, char *argv[])
 			res.addr = m.req.addr;
 			res.proto = m.req.proto;
 			res.port = m.req.port;
-			res.expires = res.status == CKQ_RES_GRANTED ? (uint64_t)time(NULL) + 300 : 0;
+			res.expires = res.status == CKQ_RES_GRANTED ? (uint64_t)time(NULL) + life : 0;
 			if (s2_result_build(&srv, &m.s, &res, out, sizeof(out), &len) < 0)
 				die("message 4");
 			sendto(fd, out, len, 0, (struct sockaddr *)&from, fl);
 			printf("result\n");
 			fflush(stdout);
-			x25519_free(key);
-			return 0;
+			if (--knocks == 0) {
+				x25519_free(key);
+				return 0;
+			}
+			have_session = want_cookie = cookie_sent = false;
+			drop = 0;
+			continue;
 		}
 		fflush(stdout);
 	}
