@@ -10,7 +10,10 @@
 # suite needs. A UDP listener on 127.0.0.1 stands for the server: it must
 # get nothing in those cases, and when a knock goes out, message 1 of the
 # right suite and size, with the mac1 of the stored X25519 key, each
-# retransmission the same bytes (signed once).
+# retransmission the same bytes (signed once). Then whole knocks against
+# tests/s2_server_tool, a one-knock suite 2 server made of the library's
+# server side: through the agent with a cookie round and a lost message 2,
+# with a key file, close, proxy, and --keep's renewals.
 #
 # Needs ssh-keygen, ssh-agent, ssh-add (openssh-client), openssl and
 # python3 (standard library only); no root.
@@ -56,12 +59,14 @@ listener_pid=
 fake_pid=
 server_pid=
 keep_pid=
+tcp_pid=
 cleanup() {
 	[ -n "$listener_pid" ] && kill "$listener_pid" 2>/dev/null
 	[ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null
 	[ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null
 	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
 	[ -n "$keep_pid" ] && kill -KILL "$keep_pid" 2>/dev/null
+	[ -n "$tcp_pid" ] && kill "$tcp_pid" 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -143,6 +148,33 @@ def check_msg1(hexline, pubpem, suite, size):
             return "mac1 not under the stored X25519 key"
     return "ok"
 
+def tcp_banner(portfile, seconds):
+    # Accepts one connection, sends a line, echoes one line back, closes.
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    with open(portfile + ".tmp", "w") as f:
+        f.write("%d\n" % s.getsockname()[1])
+    os.rename(portfile + ".tmp", portfile)
+    s.settimeout(seconds)
+    try:
+        c, _ = s.accept()
+    except socket.timeout:
+        return
+    c.settimeout(seconds)
+    c.sendall(b"banner\n")
+    data = b""
+    try:
+        while not data.endswith(b"\n"):
+            chunk = c.recv(100)
+            if not chunk:
+                break
+            data += chunk
+    except socket.timeout:
+        pass
+    c.sendall(b"echo " + data)
+    c.close()
+
 cmd = sys.argv[1]
 if cmd == "listen":
     listen(sys.argv[2], sys.argv[3], float(sys.argv[4]))
@@ -150,6 +182,8 @@ elif cmd == "sk-line":
     sk_line(sys.argv[2])
 elif cmd == "fake-agent":
     fake_agent(sys.argv[2], sys.argv[3], float(sys.argv[4]))
+elif cmd == "tcp-banner":
+    tcp_banner(sys.argv[2], float(sys.argv[3]))
 elif cmd == "check-msg1":
     print(check_msg1(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])))
 EOF
@@ -406,6 +440,24 @@ echo "$out" | diag
 stop_server
 [ $r = 0 ] && grep -qx 'closed tcp/22 for 127.0.0.1' <<<"$out" && grep -qx 'request alice tcp/22 654321' "$tmp/srv.out"
 ok $? "ckq close with the stored user alice: exit 0, closed"
+
+# ckq proxy: the knock for a TCP port, then stdin and stdout relayed to it.
+start_server bob
+"$CKQ" add-server lab 127.0.0.1 --key "$tmp/server.pub" --user bob --knock-port "$sport" \
+	-d "$dir" >/dev/null 2>&1 || bail "add-server lab failed"
+python3 "$tmp/tool.py" tcp-banner "$tmp/tcpport" 20 &
+tcp_pid=$!
+for _ in $(seq 50); do [ -s "$tmp/tcpport" ] && break; sleep 0.1; done
+[ -s "$tmp/tcpport" ] || bail "the TCP listener did not start"
+out=$(echo hello | timeout 60 "$CKQ" proxy lab "$(cat "$tmp/tcpport")" --otp 123456 --timeout 300 \
+	-d "$dir" 2>"$tmp/proxy.err")
+r=$?
+diag <"$tmp/proxy.err"
+wait "$tcp_pid"
+tcp_pid=
+stop_server
+[ $r = 0 ] && [ "$out" = "$(printf 'banner\necho hello')" ] && grep -q '^granted tcp/' "$tmp/proxy.err"
+ok $? "ckq proxy with bob's agent key: granted, then the connection relayed (got: $(echo $out))"
 
 # --keep: each renewal is a knock of its own, signed anew through the
 # agent, with a new code; --close-on-exit closes with one more. Grants of
