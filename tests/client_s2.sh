@@ -10,7 +10,10 @@
 # suite needs. A UDP listener on 127.0.0.1 stands for the server: it must
 # get nothing in those cases, and when a knock goes out, message 1 of the
 # right suite and size, with the mac1 of the stored X25519 key, each
-# retransmission the same bytes (signed once).
+# retransmission the same bytes (signed once). Then whole knocks against
+# tests/s2_server_tool, a one-knock suite 2 server made of the library's
+# server side: through the agent with a cookie round and a lost message 2,
+# with a key file, close, proxy, and --keep's renewals.
 #
 # Needs ssh-keygen, ssh-agent, ssh-add (openssh-client), openssl and
 # python3 (standard library only); no root.
@@ -44,6 +47,8 @@ bail() {
 }
 
 [ -x "$CKQ" ] || bail "no $CKQ: build first"
+SERVER_TOOL=$builddir/tests/s2_server_tool
+[ -x "$SERVER_TOOL" ] || bail "no $SERVER_TOOL (make check builds it)"
 for p in ssh-keygen ssh-agent ssh-add openssl python3; do
 	command -v "$p" >/dev/null || bail "$p is not installed (Debian: openssh-client, openssl, python3)"
 done
@@ -52,10 +57,16 @@ tmp=$(mktemp -d) || bail "mktemp failed"
 agent_pid=
 listener_pid=
 fake_pid=
+server_pid=
+keep_pid=
+tcp_pid=
 cleanup() {
 	[ -n "$listener_pid" ] && kill "$listener_pid" 2>/dev/null
 	[ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null
 	[ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null
+	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+	[ -n "$keep_pid" ] && kill -KILL "$keep_pid" 2>/dev/null
+	[ -n "$tcp_pid" ] && kill "$tcp_pid" 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -137,6 +148,33 @@ def check_msg1(hexline, pubpem, suite, size):
             return "mac1 not under the stored X25519 key"
     return "ok"
 
+def tcp_banner(portfile, seconds):
+    # Accepts one connection, sends a line, echoes one line back, closes.
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    with open(portfile + ".tmp", "w") as f:
+        f.write("%d\n" % s.getsockname()[1])
+    os.rename(portfile + ".tmp", portfile)
+    s.settimeout(seconds)
+    try:
+        c, _ = s.accept()
+    except socket.timeout:
+        return
+    c.settimeout(seconds)
+    c.sendall(b"banner\n")
+    data = b""
+    try:
+        while not data.endswith(b"\n"):
+            chunk = c.recv(100)
+            if not chunk:
+                break
+            data += chunk
+    except socket.timeout:
+        pass
+    c.sendall(b"echo " + data)
+    c.close()
+
 cmd = sys.argv[1]
 if cmd == "listen":
     listen(sys.argv[2], sys.argv[3], float(sys.argv[4]))
@@ -144,6 +182,8 @@ elif cmd == "sk-line":
     sk_line(sys.argv[2])
 elif cmd == "fake-agent":
     fake_agent(sys.argv[2], sys.argv[3], float(sys.argv[4]))
+elif cmd == "tcp-banner":
+    tcp_banner(sys.argv[2], float(sys.argv[3]))
 elif cmd == "check-msg1":
     print(check_msg1(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])))
 EOF
@@ -347,6 +387,114 @@ new=$(($(got) - before))
 first=$(tail -n +"$((before + 1))" "$tmp/got" | head -1)
 [ "$new" = 2 ] && [ "${first:0:12}" = 434b51010101 ]
 ok $? "dave's RSA key still knocks with suite 1 from the two-key server.pub (got $new, header ${first:0:16})"
+
+# --- whole knocks against a suite 2 server made of the library's server
+# side (tests/s2_server_tool.c): the cookie round and a lost message 2
+# resend the same signed core, the request is what was asked.
+start_server() {	# user options...: the server for user's key, its port in $sport
+	local user=$1
+	shift
+	rm -f "$tmp/srv.out"
+	"$SERVER_TOOL" "$tmp/x.key" "$dir/keys/$user.pub" --seconds 30 "$@" >"$tmp/srv.out" 2>&1 &
+	server_pid=$!
+	for _ in $(seq 50); do grep -q '^port ' "$tmp/srv.out" 2>/dev/null && break; sleep 0.1; done
+	sport=$(awk '$1 == "port" { print $2 }' "$tmp/srv.out")
+	[ -n "$sport" ] || bail "s2_server_tool did not start: $(cat "$tmp/srv.out")"
+}
+stop_server() {
+	wait "$server_pid" 2>/dev/null
+	server_pid=
+	diag <"$tmp/srv.out"
+}
+start_server bob --cookie --drop 1
+"$CKQ" add-server lab 127.0.0.1 --key "$tmp/server.pub" --user bob --knock-port "$sport" \
+	-d "$dir" >/dev/null 2>&1 || bail "add-server lab failed"
+knock bob lab --attempts 5 --timeout 300
+stop_server
+[ $r = 0 ] && grep -Eq '^granted tcp/22 to 127\.0\.0\.1 until [0-9]{2}:[0-9]{2}:[0-9]{2}$' <<<"$out"
+ok $? "bob (ssh-agent) knocks through a cookie round and a lost message 2: exit 0, granted"
+grep -qx 'request bob tcp/22 123456' "$tmp/srv.out"
+ok $? "the server verified bob's signature and read his request"
+[ "$(grep -c '^cookie$' "$tmp/srv.out")" = 1 ] && [ "$(grep -c '^mac2 ok same-core$' "$tmp/srv.out")" = 2 ] &&
+	! grep -q 'mac2 bad\|core changed\|another message 1' "$tmp/srv.out"
+ok $? "after the cookie every message 1 carries its mac2 after the first core, unchanged"
+sizes=$(awk '$1 == "msg1" { print $2 }' "$tmp/srv.out" | tr '\n' ' ')
+hashes=$(awk '$1 == "msg1" { print $3 }' "$tmp/srv.out" | tail -n +2 | sort -u | wc -l)
+[ "$sizes" = "196 212 212 " ] && [ "$hashes" = 1 ]
+ok $? "message 1: 196 bytes, then 212 with the mac2, the retransmission the same bytes (sizes: $sizes)"
+
+start_server alice
+"$CKQ" add-server lab 127.0.0.1 --key "$tmp/server.pub" --user alice --knock-port "$sport" \
+	-d "$dir" >/dev/null 2>&1 || bail "add-server lab failed"
+(unset SSH_AUTH_SOCK; knock alice lab; exit $r)
+r=$?
+stop_server
+[ $r = 0 ] && grep -qx 'request alice tcp/22 123456' "$tmp/srv.out" && grep -qx result "$tmp/srv.out"
+ok $? "alice (keys/alice.key, no agent) knocks: exit 0, granted"
+start_server alice
+"$CKQ" add-server lab 127.0.0.1 --key "$tmp/server.pub" --user alice --knock-port "$sport" \
+	-d "$dir" >/dev/null 2>&1 || bail "add-server lab failed"
+out=$(timeout 60 "$CKQ" close lab 22 --otp 654321 --attempts 3 --timeout 300 -d "$dir" 2>&1)
+r=$?
+echo "$out" | diag
+stop_server
+[ $r = 0 ] && grep -qx 'closed tcp/22 for 127.0.0.1' <<<"$out" && grep -qx 'request alice tcp/22 654321' "$tmp/srv.out"
+ok $? "ckq close with the stored user alice: exit 0, closed"
+
+# ckq proxy: the knock for a TCP port, then stdin and stdout relayed to it.
+start_server bob
+"$CKQ" add-server lab 127.0.0.1 --key "$tmp/server.pub" --user bob --knock-port "$sport" \
+	-d "$dir" >/dev/null 2>&1 || bail "add-server lab failed"
+python3 "$tmp/tool.py" tcp-banner "$tmp/tcpport" 20 &
+tcp_pid=$!
+for _ in $(seq 50); do [ -s "$tmp/tcpport" ] && break; sleep 0.1; done
+[ -s "$tmp/tcpport" ] || bail "the TCP listener did not start"
+out=$(echo hello | timeout 60 "$CKQ" proxy lab "$(cat "$tmp/tcpport")" --otp 123456 --timeout 300 \
+	-d "$dir" 2>"$tmp/proxy.err")
+r=$?
+diag <"$tmp/proxy.err"
+wait "$tcp_pid"
+tcp_pid=
+stop_server
+[ $r = 0 ] && [ "$out" = "$(printf 'banner\necho hello')" ] && grep -q '^granted tcp/' "$tmp/proxy.err"
+ok $? "ckq proxy with bob's agent key: granted, then the connection relayed (got: $(echo $out))"
+
+# --keep: each renewal is a knock of its own, signed anew through the
+# agent, with a new code; --close-on-exit closes with one more. Grants of
+# 3 to 4 s (whole seconds) leave at least 1 s between a renewal and the end.
+start_server bob --knocks 4 --life 4
+"$CKQ" add-server lab 127.0.0.1 --key "$tmp/server.pub" --user bob --knock-port "$sport" \
+	-d "$dir" >/dev/null 2>&1 || bail "add-server lab failed"
+cat >"$tmp/otp.sh" <<EOF2
+#!/bin/sh
+n=\$(cat "$tmp/otp.n" 2>/dev/null || echo 0)
+echo \$((n + 1)) >"$tmp/otp.n"
+echo \$((200000 + n))
+EOF2
+# Not under timeout(1), whose own SIGTERM goes to its process group as
+# well: ckq would get two, and the second ends the close.
+"$CKQ" open lab 22 --keep --close-on-exit --otp-command "sh $tmp/otp.sh" \
+	--timeout 300 -d "$dir" >"$tmp/keep.out" 2>&1 &
+keep_pid=$!
+for _ in $(seq 200); do
+	[ "$(grep -c '^result$' "$tmp/srv.out")" -ge 3 ] && break
+	sleep 0.1
+done
+sleep 0.2
+kill -TERM "$keep_pid"
+for _ in $(seq 100); do kill -0 "$keep_pid" 2>/dev/null || break; sleep 0.1; done
+kill -KILL "$keep_pid" 2>/dev/null
+wait "$keep_pid"
+r=$?
+keep_pid=
+diag <"$tmp/keep.out"
+stop_server
+[ $r = 0 ] && [ "$(grep -c '^renewed tcp/22 to 127.0.0.1 until' "$tmp/keep.out")" = 2 ] &&
+	grep -qx 'closed tcp/22 for 127.0.0.1' "$tmp/keep.out"
+ok $? "ckq open --keep --close-on-exit: granted, renewed twice, closed on SIGTERM, exit 0"
+[ "$(grep -c '^request bob tcp/22 20000[0-3]$' "$tmp/srv.out")" = 4 ] &&
+	[ "$(awk '$1 == "msg1" { print $3 }' "$tmp/srv.out" | sort -u | wc -l)" = 4 ]
+ok $? "four knocks, each with its own code and its own message 1"
 
 echo "1..$n"
 exit 0

@@ -134,7 +134,8 @@ static int pick_user(struct knock *k)
 	k->user[0] = '\0';
 	fprintf(stderr, "ckq: %s: say which user you are with --user\n",
 		found ? "several keys in the client's directory" :
-			"no key in the client's directory (create one with 'ckq keygen NAME')");
+			"no key in the client's directory (create one with 'ckq keygen NAME',\n"
+			"     or store your ssh key with 'ckq add-server ... --user NAME --ssh-key FILE')");
 	return CKQ_ERR_NOUSER;
 }
 
