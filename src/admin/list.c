@@ -102,8 +102,8 @@ int close_main(int argc, char *argv[])
 
 static const char list_usage[] =
 	"Usage: ckq-admin [-c DIR] list\n"
-	"Shows each user, their ports and key fingerprint, and what is open for them\n"
-	"now, read from the kernel's ipsets.\n";
+	"Shows each user, their ports, key type and key fingerprint, and what is open\n"
+	"for them now, read from the kernel's ipsets.\n";
 
 int list_main(int argc, char *argv[])
 {
@@ -112,7 +112,7 @@ int list_main(int argc, char *argv[])
 	struct grant_entries ge = { 0 };
 	struct grant *gs;
 	size_t i, j;
-	int ret = 1;
+	int ret = 1, tw = 8;
 
 	i = (size_t)admin_getopt(argc, argv, list_usage, &ret);
 	if ((int)i < 0)
@@ -128,15 +128,24 @@ int list_main(int argc, char *argv[])
 	gs = open_or_say();
 	if (gs && grant_entries_read(gs, NULL, &ge) < 0)
 		fprintf(stderr, "ckq-admin: cannot list the ipsets: %s\n", grant_errmsg(gs));
-	printf("%-16s %-20s %-52s %s\n", "USER", "PORTS", "KEY", "STATUS");
+	/* As wide as the longest type here: "sk-ssh-ed25519@openssh.com" is 26 wide. */
+	for (i = 0; i < db->n; i++) {
+		char type[32];
+
+		user_key_type(&db->users[i], type, sizeof(type));
+		if (strlen(type) > (size_t)tw)
+			tw = (int)strlen(type);
+	}
+	printf("%-16s %-20s %-*s %-52s %s\n", "USER", "PORTS", tw, "TYPE", "KEY", "STATUS");
 	for (i = 0; i < db->n; i++) {
 		const struct ckq_user *u = &db->users[i];
-		char ports[CKQ_MAX_PORTS * 12], fp[CKQ_FP_STRLEN];
+		char ports[CKQ_MAX_PORTS * 12], fp[CKQ_FP_STRLEN], type[32];
 		unsigned int open = 0;
 
 		ports_format(u->ports, u->nports, ports, sizeof(ports));
-		key_fp_str(u->pub->fp, fp);
-		printf("%-16s %-20s %-52s ", u->name, ports, fp);
+		key_fp_str(user_key_fp(u), fp);
+		user_key_type(u, type, sizeof(type));
+		printf("%-16s %-20s %-*s %-52s ", u->name, ports, tw, type, fp);
 		for (j = 0; j < ge.n; j++) {
 			char a[CKQ_ADDR_STRLEN], port[40], when[16];
 			time_t until = time(NULL) + ge.e[j].timeout_left;

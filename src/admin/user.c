@@ -17,18 +17,22 @@
 #include "crypto.h"
 #include "err.h"
 #include "grant.h"
+#include "sshkey.h"
 #include "totp.h"
 #include "user.h"
 #include "util.h"
 
 static const char add_usage[] =
 	"Usage: ckq-admin [-c DIR] add-user NAME --key FILE --ports LIST [OPTIONS]\n"
-	"Registers NAME with the public key FILE (from 'ckq keygen NAME'), allowed to\n"
-	"open the ports of LIST, and creates their TOTP secret: the otpauth:// URI is\n"
-	"printed, and a QR code when the output is a terminal; enrol it in an\n"
-	"authenticator app (Google Authenticator and compatible). A running ckqd\n"
-	"reloads at once.\n\n"
-	"  --key FILE        the user's RSA public key in PEM (2048 to 4096 bits)\n"
+	"Registers NAME with the public key FILE (from 'ckq keygen NAME', or the user's\n"
+	"Ed25519 SSH key), allowed to open the ports of LIST, and creates their TOTP\n"
+	"secret: the otpauth:// URI is printed, and a QR code when the output is a\n"
+	"terminal; enrol it in an authenticator app (Google Authenticator and\n"
+	"compatible). A running ckqd reloads at once.\n\n"
+	"  --key FILE        the user's public key: the RSA PEM key of 'ckq keygen NAME'\n"
+	"                    (2048 to 4096 bits), or an Ed25519 key: an OpenSSH line\n"
+	"                    (ssh-ed25519 or sk-ssh-ed25519@openssh.com, as in\n"
+	"                    ~/.ssh/id_ed25519.pub or authorized_keys) or PEM\n"
 	"  --ports LIST      e.g. tcp/22 or tcp/22,tcp/443,udp/51820 (22 means tcp/22)\n"
 	"  --max-grant TIME  cap this user's grants below the server's max_grant\n"
 	"  --allow-from LIST knock only from these networks, e.g. 192.0.2.0/24,2001:db8::/32\n"
@@ -79,45 +83,93 @@ static bool has(const char *s, size_t len, const char *what)
 	return memmem(s, len, what, strlen(what)) != NULL;
 }
 
-int admin_key_check(const char *pem, size_t len, char *why, size_t why_len)
+static const char ssh_types[] = "ckq takes ssh-ed25519 and sk-ssh-ed25519 keys; for RSA use the PEM key of 'ckq keygen'";
+
+/* The key lines of text, as sshkey_load counts them: not blank, not a # comment. */
+static size_t key_lines(const char *text, size_t len, size_t *first, size_t *first_len)
 {
-	struct ckq_key *key = NULL;
+	size_t i, n = 0;
+
+	for (i = 0; i < len;) {
+		size_t start = i, j;
+
+		while (i < len && text[i] != '\n')
+			i++;
+		for (j = start; j < i && (text[j] == ' ' || text[j] == '\t' || text[j] == '\r'); j++)
+			;
+		if (j < i && text[j] != '#' && !n++ && first) {
+			*first = start;
+			*first_len = i - start;
+		}
+		if (i < len)
+			i++;
+	}
+	return n;
+}
+
+/*
+ * A user's key from what they sent: an RSA public key in PEM (suite 1,
+ * into u->key), or what sshkey_load reads (suite 2, into u->ssh) with the
+ * comment of its OpenSSH line, made printable, in comment. A PEM block may
+ * come with text around it, as a paste does.
+ */
+static int user_key_read(const char *text, size_t len, struct ckq_user *u,
+			 char *comment, size_t comment_cap)
+{
+	const char *pem = memmem(text, len, "-----BEGIN PUBLIC KEY-----", 26);
+	struct span c = { NULL, 0 };
+	size_t at = 0, at_len = 0, i;
+	int ret;
+
+	comment[0] = '\0';
+	ret = key_from_pem(text, len, false, &u->key);
+	if (ret == 0 || ret == CKQ_ERR_NOMEM)
+		return ret;
+	u->ssh = calloc(1, sizeof(*u->ssh));
+	if (!u->ssh)
+		return CKQ_ERR_NOMEM;
+	if (pem)
+		ret = sshkey_from_pem(pem, len - (size_t)(pem - text), u->ssh);
+	else if ((ret = sshkey_load(text, len, u->ssh)) == 0 &&
+		 key_lines(text, len, &at, &at_len) == 1)
+		ret = sshkey_from_line(text + at, at_len, u->ssh, &c);
+	if (ret < 0) {
+		free(u->ssh);
+		u->ssh = NULL;
+		return ret;
+	}
+	/* sshkey_to_line takes no control characters: a tab becomes a space. */
+	for (i = 0; i < c.n && i + 1 < comment_cap; i++) {
+		uint8_t ch = ((const uint8_t *)c.p)[i];
+
+		comment[i] = ch < 0x20 || ch == 0x7f ? ' ' : (char)ch;
+	}
+	comment[i] = '\0';
+	return 0;
+}
+
+/* Why a PEM text is no key ckq takes. */
+static void pem_why(const char *pem, size_t len, char *why, size_t why_len)
+{
 	EVP_PKEY *pkey;
 	BIO *bio;
 	int bits;
 
-	if (!len) {
-		snprintf(why, why_len, "it is empty");
-		return CKQ_ERR_KEY;
-	}
-	if (memchr(pem, '\0', len)) {
-		snprintf(why, why_len, "it is binary, not PEM text (a DER key converts with: openssl pkey -pubin -inform DER -in KEY.der -out KEY.pub)");
-		return CKQ_ERR_KEY;
-	}
-	if (has(pem, len, "PRIVATE KEY-----")) {
-		snprintf(why, why_len, "it is a PRIVATE key: only the public key (NAME.pub from 'ckq keygen NAME') may leave the user's machine");
-		return CKQ_ERR_KEY;
-	}
-	if (has(pem, len, "ssh-rsa ") || has(pem, len, "ssh-ed25519 ") || has(pem, len, "ecdsa-sha2-")) {
-		snprintf(why, why_len, "it is an OpenSSH key: ckq needs the PEM public key that 'ckq keygen NAME' writes to NAME.pub");
-		return CKQ_ERR_KEY;
-	}
 	if (has(pem, len, "-----BEGIN CERTIFICATE-----")) {
 		snprintf(why, why_len, "it is a certificate: ckq needs the bare public key (-----BEGIN PUBLIC KEY-----)");
-		return CKQ_ERR_KEY;
+		return;
 	}
 	if (has(pem, len, "-----BEGIN RSA PUBLIC KEY-----")) {
 		snprintf(why, why_len, "it is a PKCS#1 RSA key: convert it with openssl rsa -RSAPublicKey_in -pubout");
-		return CKQ_ERR_KEY;
+		return;
+	}
+	if (has(pem, len, "BEGIN SSH2 PUBLIC KEY")) {
+		snprintf(why, why_len, "it is an RFC 4716 (SSH2) key: give the OpenSSH line instead (ssh-keygen -i -f FILE prints it)");
+		return;
 	}
 	if (!has(pem, len, "-----BEGIN PUBLIC KEY-----")) {
 		snprintf(why, why_len, "it is not a PEM public key (the text between -----BEGIN PUBLIC KEY----- and -----END PUBLIC KEY-----)");
-		return CKQ_ERR_KEY;
-	}
-	/* The library decides; OpenSSL is asked only to say why it would not. */
-	if (key_from_pem(pem, len, false, &key) == 0) {
-		key_free(key);
-		return 0;
+		return;
 	}
 	bio = BIO_new_mem_buf(pem, (int)(len > 65536 ? 65536 : len));
 	pkey = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
@@ -125,11 +177,13 @@ int admin_key_check(const char *pem, size_t len, char *why, size_t why_len)
 	ERR_clear_error();
 	if (!pkey) {
 		snprintf(why, why_len, "its PEM block does not decode to a public key");
-		return CKQ_ERR_KEY;
+		return;
 	}
 	bits = EVP_PKEY_get_bits(pkey);
-	if (!EVP_PKEY_is_a(pkey, "RSA"))
-		snprintf(why, why_len, "it is a %s key: ckq takes RSA keys of %d to %d bits",
+	if (EVP_PKEY_is_a(pkey, "ED25519"))
+		snprintf(why, why_len, "its Ed25519 key has text after its PEM block");
+	else if (!EVP_PKEY_is_a(pkey, "RSA"))
+		snprintf(why, why_len, "it is a %s key: ckq takes RSA keys of %d to %d bits and Ed25519 keys (PEM, or an OpenSSH ssh-ed25519 or sk-ssh-ed25519 line)",
 			 EVP_PKEY_get0_type_name(pkey) ? EVP_PKEY_get0_type_name(pkey) : "non-RSA",
 			 CKQ_RSA_MIN_BITS, CKQ_RSA_MAX_BITS);
 	else if (bits < CKQ_RSA_MIN_BITS)
@@ -142,6 +196,73 @@ int admin_key_check(const char *pem, size_t len, char *why, size_t why_len)
 		snprintf(why, why_len, "it is not an RSA public key of %d to %d bits in PEM",
 			 CKQ_RSA_MIN_BITS, CKQ_RSA_MAX_BITS);
 	EVP_PKEY_free(pkey);
+}
+
+/* Why a text that is no PEM is no OpenSSH key line ckq takes. */
+static void line_why(const char *text, size_t len, char *why, size_t why_len)
+{
+	/* The sk type first: it contains the plain ECDSA one. */
+	static const char *const other[] = {
+		"sk-ecdsa-sha2-nistp256@openssh.com", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+		"ecdsa-sha2-nistp521", "ssh-rsa", "ssh-dss", "ssh-ed448",
+	};
+	char word[48];
+	size_t i, n;
+
+	if (has(text, len, "-cert-v01@openssh.com")) {
+		snprintf(why, why_len, "it is an OpenSSH certificate: give the plain key line instead (the .pub the certificate was made for); %s",
+			 ssh_types);
+		return;
+	}
+	for (i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+		snprintf(word, sizeof(word), "%s ", other[i]);
+		if (has(text, len, word)) {
+			snprintf(why, why_len, "it is an OpenSSH %s key: %s", other[i], ssh_types);
+			return;
+		}
+	}
+	if (!has(text, len, "ssh-ed25519")) {
+		snprintf(why, why_len, "it is not a PEM public key (-----BEGIN PUBLIC KEY-----) nor an OpenSSH key line (ssh-ed25519 AAAA... comment)");
+		return;
+	}
+	n = key_lines(text, len, NULL, NULL);
+	if (n > 1)
+		snprintf(why, why_len, "it holds %zu key lines: give one key (one line of authorized_keys)", n);
+	else
+		snprintf(why, why_len, "its ssh-ed25519 line does not decode to a key: its base64 is cut or damaged, or its type is not the key's (copy the whole line)");
+}
+
+int admin_key_check(const char *text, size_t len, char *why, size_t why_len)
+{
+	struct ckq_user u;
+	char comment[2];
+	int ret;
+
+	if (!len) {
+		snprintf(why, why_len, "it is empty");
+		return CKQ_ERR_KEY;
+	}
+	if (memchr(text, '\0', len)) {
+		snprintf(why, why_len, "it is binary, not PEM text (a DER key converts with: openssl pkey -pubin -inform DER -in KEY.der -out KEY.pub)");
+		return CKQ_ERR_KEY;
+	}
+	if (has(text, len, "PRIVATE KEY-----")) {
+		snprintf(why, why_len, "it is a PRIVATE key: only the public key (NAME.pub from 'ckq keygen NAME', or ~/.ssh/id_ed25519.pub) may leave the user's machine");
+		return CKQ_ERR_KEY;
+	}
+	/* The library decides; OpenSSL and the text are looked at only to say why not. */
+	memset(&u, 0, sizeof(u));
+	ret = user_key_read(text, len, &u, comment, sizeof(comment));
+	user_clear(&u);
+	if (ret == 0 || ret == CKQ_ERR_NOMEM) {
+		if (ret)
+			snprintf(why, why_len, "out of memory");
+		return ret;
+	}
+	if (has(text, len, "-----BEGIN") || has(text, len, "BEGIN SSH2 PUBLIC KEY"))
+		pem_why(text, len, why, why_len);
+	else
+		line_why(text, len, why, why_len);
 	return CKQ_ERR_KEY;
 }
 
@@ -216,7 +337,7 @@ int admin_add_user(const struct add_user_req *req, struct add_user_result *res,
 		   char *err, size_t err_len)
 {
 	const char *label = req->key_label ? req->key_label : "the key";
-	char path[PATH_MAX], why[CKQ_ERRBUF], *pem = NULL;
+	char path[PATH_MAX], why[CKQ_ERRBUF], *pem = NULL, comment[CKQ_SSHKEY_LINE_MAX + 1];
 	struct port_spec ports[CKQ_MAX_PORTS];
 	struct ckq_user u;
 	struct stat st;
@@ -251,11 +372,11 @@ int admin_add_user(const struct add_user_req *req, struct add_user_result *res,
 		ret = CKQ_ERR_KEY;
 		goto out;
 	}
-	ret = key_from_pem(req->pem, req->pem_len, false, &u.key);
+	ret = user_key_read(req->pem, req->pem_len, &u, comment, sizeof(comment));
 	if (ret < 0) {
-		snprintf(err, err_len, "%s is not an RSA public key of %d to %d bits in PEM",
+		snprintf(err, err_len, "%s is not a key ckq takes: an RSA public key of %d to %d bits in PEM, or an Ed25519 key",
 			 label, CKQ_RSA_MIN_BITS, CKQ_RSA_MAX_BITS);
-		ret = CKQ_ERR_KEY;
+		ret = ret == CKQ_ERR_NOMEM ? ret : CKQ_ERR_KEY;
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/users/%s.conf", admin_dir, u.name);
@@ -289,8 +410,20 @@ int admin_add_user(const struct add_user_req *req, struct add_user_result *res,
 		ret = CKQ_ERR_FORMAT;
 		goto out;
 	}
-	/* As OpenSSL writes it: a paste's CRLFs and surrounding text go. */
-	ret = key_to_pem(u.key, false, &pem, &pem_len);
+	/*
+	 * As OpenSSL writes it, or as ssh-keygen writes a .pub with the
+	 * comment kept: a paste's CRLFs, surrounding text and authorized_keys
+	 * options go.
+	 */
+	if (u.key) {
+		ret = key_to_pem(u.key, false, &pem, &pem_len);
+	} else {
+		pem_len = CKQ_SSHKEY_LINE_MAX + 256;
+		pem = malloc(pem_len);
+		ret = pem ? sshkey_to_line(u.ssh, comment, pem, pem_len) : CKQ_ERR_NOMEM;
+		if (ret == 0)
+			pem_len = strlen(pem);
+	}
 	if (ret < 0) {
 		snprintf(err, err_len, "cannot encode the key: %s", ckq_strerror(ret));
 		goto out;
@@ -305,8 +438,13 @@ int admin_add_user(const struct add_user_req *req, struct add_user_result *res,
 	ret = write_user(&u, err, err_len);
 	if (ret < 0)
 		goto out;
-	key_fp_str(u.key->fp, res->fp);
-	res->bits = key_bits(u.key);
+	key_fp_str(user_key_fp(&u), res->fp);
+	user_key_type(&u, res->type, sizeof(res->type));
+	res->bits = u.key ? key_bits(u.key) : 0;
+	if (u.ssh) {
+		snprintf(path, sizeof(path), "%s/" CKQ_SERVER_X25519_KEY, admin_dir);
+		res->no_x25519 = lstat(path, &st) < 0;
+	}
 	find_missing_sets(&u, res);
 	res->reloaded = reload_confirm(u.name, true, res->reload_err, sizeof(res->reload_err));
 	ret = 0;
@@ -411,7 +549,12 @@ int add_user_main(int argc, char *argv[])
 		add_user_result_wipe(&res);
 		return ret == CKQ_ERR_FORMAT || ret == CKQ_ERR_KEY || ret == CKQ_ERR_RANGE ? 2 : 1;
 	}
-	printf("registered %s (key %s)\n", req.name, res.fp);
+	printf("registered %s (%s key %s)\n", req.name, res.type, res.fp);
+	if (res.no_x25519)
+		fprintf(stderr,
+			"warning: this server has no X25519 key yet, which %s's %s key needs (suite 2):\n"
+			"         run 'ckq-admin init' to add one (suite 1 users keep working), restart\n"
+			"         ckqd, and give %s the new server.pub\n", req.name, res.type, req.name);
 	printf("Enrol this TOTP secret in the user's authenticator app; it is shown only now:\n%s\n",
 	       res.uri);
 	if (qr == 1 || (qr == -1 && isatty(STDOUT_FILENO)))

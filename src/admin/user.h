@@ -18,7 +18,7 @@
 struct add_user_req {
 	const char *name;
 	const char *ports;		/* "tcp/22,udp/53"; a bare 22 is tcp/22 */
-	const char *pem;		/* the public key as given, NUL-terminated */
+	const char *pem;		/* the public key as given (PEM or an OpenSSH line), NUL-terminated */
 	size_t pem_len;
 	const char *key_label;		/* the file name, for messages; NULL: "the key" */
 	const char *issuer;		/* the authenticator's label; NULL: "ckq" */
@@ -32,8 +32,10 @@ struct add_user_req {
 
 struct add_user_result {
 	char fp[CKQ_FP_STRLEN];
+	char type[32];			/* user_key_type(): "rsa-2048", "ssh-ed25519", ... */
 	char uri[512];			/* the TOTP secret: shown once, then wiped */
-	unsigned int bits;
+	unsigned int bits;		/* an RSA key's; 0 for Ed25519 */
+	bool no_x25519;			/* an Ed25519 key, and no server-x25519.key yet */
 	/* Ports whose IPv4 set does not exist yet: their grants would fail. */
 	struct port_spec missing[CKQ_MAX_PORTS];
 	size_t nmissing;
@@ -56,8 +58,10 @@ int admin_add_user(const struct add_user_req *req, struct add_user_result *res,
 void add_user_result_wipe(struct add_user_result *res);
 
 /*
- * Why pem is not a key ckq takes ("an RSA key of 1024 bits: ...", "a
- * private key: ..."), in why; 0 when it is one.
+ * Why text is not a key ckq takes ("an RSA key of 1024 bits: ...", "a
+ * private key: ...", "an OpenSSH ssh-rsa key: ..."), in why; 0 when it is
+ * one: an RSA public key in PEM, or an Ed25519 key as sshkey_load reads it
+ * (PEM, or one OpenSSH line, authorized_keys options allowed).
  */
 int admin_key_check(const char *pem, size_t len, char *why, size_t why_len);
 

@@ -235,10 +235,11 @@ static void page_users(const struct web_ctx *c, struct web_reply *r)
 		 "<th>Key fingerprint</th><th>Status</th><th>Actions</th></tr></thead><tbody>\n");
 	for (i = 0; i < db->n; i++) {
 		const struct ckq_user *u = &db->users[i];
-		char fp[CKQ_FP_STRLEN], day[16];
+		char fp[CKQ_FP_STRLEN], day[16], type[32];
 		size_t mine = 0;
 
-		key_fp_str(u->pub->fp, fp);
+		key_fp_str(user_key_fp(u), fp);
+		user_key_type(u, type, sizeof(type));
 		page_fmt(pg, "<tr id=\"user-%s\" data-user=\"%s\"><td class=\"user\">%s", u->name,
 			 u->name, u->name);
 		if (u->expires) {
@@ -261,8 +262,8 @@ static void page_users(const struct web_ctx *c, struct web_reply *r)
 			port_label(pg, u->ports[j].proto, u->ports[j].port);
 			page_raw(pg, "</li>");
 		}
-		page_fmt(pg, "</ul></td><td><code class=\"fp\">%s</code><br><small>RSA %u bits</small></td>"
-			 "<td class=\"status\"><ul class=\"grants\">", fp, pub_bits(u->pub));
+		page_fmt(pg, "</ul></td><td><code class=\"fp\">%s</code><br><small class=\"keytype\">%s</small></td>"
+			 "<td class=\"status\"><ul class=\"grants\">", fp, type);
 		for (j = 0; j < ge.n; j++) {
 			if (strcmp(ge.e[j].comment, u->name))
 				continue;
@@ -336,9 +337,11 @@ static void page_register(const struct web_ctx *c, const struct form *fm, const 
 
 	page_head(pg, c, "Register a user", "/register");
 	page_raw(pg, "<p>The user makes a key pair on their own machine with <code>ckq keygen NAME</code> "
-		 "and sends you <code>NAME.pub</code>, the public half. Registering it creates the "
-		 "user's TOTP secret: the next page shows it once, as a QR code for their "
-		 "authenticator app.</p>\n");
+		 "and sends you <code>NAME.pub</code>, the public half, or sends the Ed25519 SSH key "
+		 "they already have (<code>~/.ssh/id_ed25519.pub</code>, a security key's "
+		 "<code>id_ed25519_sk.pub</code>, or a line of <code>authorized_keys</code>). "
+		 "Registering it creates the user's TOTP secret: the next page shows it once, as a "
+		 "QR code for their authenticator app.</p>\n");
 	if (error)
 		page_fmt(pg, "<p class=\"flash err\" role=\"alert\" id=\"error\">%s</p>\n", error);
 	page_raw(pg, "<form method=\"post\" action=\"/register\" enctype=\"multipart/form-data\" "
@@ -349,12 +352,14 @@ static void page_register(const struct web_ctx *c, const struct form *fm, const 
 		 "spellcheck=\"false\" value=\"%s\" placeholder=\"alice\">"
 		 "<p class=\"hint\">1 to 32 of A-Z a-z 0-9 . _ - (the name the user gave "
 		 "<code>ckq keygen</code>).</p>", form_get(fm, F_NAME));
-	page_fmt(pg, "<label for=\"key\">Public key (PEM)</label>"
+	page_fmt(pg, "<label for=\"key\">Public key</label>"
 		 "<textarea id=\"key\" name=\"key\" rows=\"8\" spellcheck=\"false\" "
 		 "placeholder=\"-----BEGIN PUBLIC KEY-----\">%s</textarea>"
 		 "<label for=\"keyfile\">or upload the .pub file</label>"
 		 "<input type=\"file\" id=\"keyfile\" name=\"keyfile\" accept=\".pub,.pem,text/plain\">"
-		 "<p class=\"hint\">RSA, 2048 to 4096 bits.</p>", form_get(fm, F_KEY));
+		 "<p class=\"hint\">RSA in PEM, 2048 to 4096 bits; or Ed25519: an OpenSSH "
+		 "<code>ssh-ed25519</code> or <code>sk-ssh-ed25519@openssh.com</code> line, or PEM.</p>",
+		 form_get(fm, F_KEY));
 	page_fmt(pg, "<label for=\"ports\">Ports</label>"
 		 "<input id=\"ports\" name=\"ports\" spellcheck=\"false\" value=\"%s\" "
 		 "placeholder=\"tcp/22,tcp/443\"><p class=\"hint\">Comma-separated: tcp/22, udp/51820; "
@@ -398,9 +403,13 @@ static void page_enrolled(const struct web_ctx *c, const struct add_user_req *re
 
 	page_head(pg, c, "Registered", NULL);
 	reload_note(note, sizeof(note), res->reloaded, res->reload_err);
-	page_fmt(pg, "<p class=\"flash %s\" id=\"flash\">%s is registered with the key <code>%s</code> "
-		 "(RSA %u bits). %s</p>\n", res->reloaded < 0 ? "err" : "ok", req->name, res->fp,
-		 res->bits, note);
+	page_fmt(pg, "<p class=\"flash %s\" id=\"flash\">%s is registered with the %s key <code>%s</code>. "
+		 "%s</p>\n", res->reloaded < 0 ? "err" : "ok", req->name, res->type, res->fp, note);
+	if (res->no_x25519)
+		page_fmt(pg, "<p class=\"flash warn\" id=\"no-x25519\">This server has no X25519 key yet, "
+			 "which an Ed25519 key needs (suite 2): run <code>ckq-admin init</code> to add one "
+			 "(suite 1 users keep working), restart ckqd, and give %s the new server.pub.</p>\n",
+			 req->name);
 	for (i = 0; i < res->nmissing; i++) {
 		grant_set_name(set, CKQ_AF_INET, res->missing[i].proto, res->missing[i].port);
 		page_fmt(pg, "<p class=\"flash warn\">There is no ipset %s yet: grants for %s/%u will "
