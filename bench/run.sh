@@ -317,7 +317,7 @@ libs=$(pkg-config --libs libnetfilter_queue libnfnetlink libmnl libipset libnftn
 # libckq.a built the same way); a change of flags rebuilds everything.
 cflags="-std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror ${CKQ_BENCH_CFLAGS:-}"
 [ "$(cat "$B/.cflags" 2>/dev/null)" = "$cflags" ] || rm -f "$B/.cflags"
-for p in mkusers knockgen flood nfq_drop rsa_speed grant_cost probe; do
+for p in mkusers knockgen flood nfq_drop rsa_speed s2_speed grant_cost probe; do
 	if [ ! -e "$B/.cflags" ] || [ ! -x "$B/$p" ] || [ "$bench_dir/$p.c" -nt "$B/$p" ] ||
 	   [ "$bench_dir/bench.h" -nt "$B/$p" ] || [ "$builddir/libckq.a" -nt "$B/$p" ]; then
 		# shellcheck disable=SC2086
@@ -375,7 +375,39 @@ echo "# mode: $([ "$quick" = 1 ] && echo quick || echo full); users: $USERS; res
 
 # --- the machine's own limits ----------------------------------------------
 
-RSA_PRIV='' RSA_PRIV_ALL='' KNOCK_CRYPTO=''
+# suite2_speed: suite 2's server crypto (s2_speed) beside suite 1's
+# (rsa_speed, already in $TMP/speed.out), in the same run, each ratio suite
+# 2 over suite 1 (higher is better for suite 2): the primitives a knock
+# needs (the floor: one X25519 and one Ed25519 verification against one
+# RSA-2048 decryption and two verifications), ckqd's whole share of a knock
+# without I/O, and the messages' sizes as built.
+suite2_speed() {
+	local s1=$TMP/speed.out s2=$TMP/speed2.out floor1 i b1 b2 l1 l2
+	"${ALL_PIN[@]}" "$B/s2_speed" -s "$SPEED_S" >"$s2" || die "s2_speed failed"
+	fig x25519_rate "$(kv x25519_1 "$s2")" ops/s
+	fig ed25519_verify_rate "$(kv ed25519_verify_1 "$s2")" ops/s
+	floor1=$(awk -v p="$RSA_PRIV" -v v="$(kv rsa_verify_1 "$s1")" \
+		'BEGIN { if (p > 0 && v > 0) printf "%.1f", 1 / (1 / p + 2 / v) }')
+	fig crypto_floor1_rate "$floor1" knocks/s
+	fig crypto_floor2_rate "$(kv crypto_floor2_1 "$s2")" knocks/s
+	ratio crypto_floor2_rate "$(kv crypto_floor2_1 "$s2")" "$floor1"
+	KNOCK_CRYPTO2=$(kv knock_crypto2_1 "$s2")
+	fig handshake_crypto2_rate "$KNOCK_CRYPTO2" knocks/s
+	ratio handshake_crypto2_rate "$KNOCK_CRYPTO2" "$KNOCK_CRYPTO"
+	b1=0 b2=0
+	for i in 1 2 3 4; do
+		l1=$(kv "msg${i}_len" "$s1") l2=$(kv "msg${i}_len" "$s2")
+		fig "suite1_msg${i}_bytes" "$l1" bytes
+		fig "suite2_msg${i}_bytes" "$l2" bytes
+		b1=$((b1 + ${l1:-0})) b2=$((b2 + ${l2:-0}))
+	done
+	fig suite1_knock_bytes "$b1" bytes
+	fig suite2_knock_bytes "$b2" bytes
+	ratio suite2_knock_bytes "$b1" "$b2"
+	fig suite2_msg1_max_bytes "$(kv msg1_max "$s2")" bytes
+}
+
+RSA_PRIV='' RSA_PRIV_ALL='' KNOCK_CRYPTO='' KNOCK_CRYPTO2=''
 if selected speed || selected knock; then
 	"${ALL_PIN[@]}" "$B/rsa_speed" -k "$TMP/etc/server.key" -c "$cache/keys/k0.key" \
 		-s "$SPEED_S" -j "$NCPU" \
@@ -392,6 +424,7 @@ if selected speed || selected knock; then
 	fig handshake_crypto_rate "$KNOCK_CRYPTO" knocks/s
 	ratio handshake_crypto_rate "$KNOCK_CRYPTO" "$RSA_PRIV"
 	fig mac1_rate "$(kv mac1_1 "$TMP/speed.out")" ops/s
+	suite2_speed
 fi
 
 start_ckqd

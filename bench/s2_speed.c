@@ -12,8 +12,9 @@
  * anything), and knock_crypto2_1: knocks a second that ckqd's share of
  * suite 2 allows, every library call from the pre-check of message 1 to
  * the result (rsa_speed's knock_crypto_1 for suite 1), the client's work
- * untimed. Not wired into bench/run.sh yet: the session that brings suite 2
- * into ckqd does that, beside rsa_speed, so both come from one run.
+ * untimed; then msg1_len to msg4_len, the sizes of that knock's messages,
+ * and msg1_max, the largest message 1 (a 32-byte name, an sk key, mac2).
+ * bench/run.sh runs it beside rsa_speed, so both come from one run.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@ static struct ckq_x25519 *server_key;
 static struct s2_server srv, cli;
 static uint8_t seed[32];
 static struct ckq_sshkey user;
+static size_t sizes[4];		/* the last knock's messages 1 to 4, in bytes */
 
 static double rate(uint64_t n, uint64_t ns)
 {
@@ -81,6 +83,10 @@ static int knock_once(uint64_t *ns)
 	    s2_result_build(&srv, &ss, &res, m4, sizeof(m4), &l4) < 0)
 		goto out;
 	*ns += bench_ns() - t0;
+	sizes[0] = l1;
+	sizes[1] = l2;
+	sizes[2] = l3;
+	sizes[3] = l4;
 	ret = 0;
 out:
 	wipe(&m, sizeof(m));
@@ -139,6 +145,9 @@ int main(int argc, char *argv[])
 			return 1;
 		}
 	printf("knock_crypto2_1 %.1f\n", rate(n, ns));
+	/* As built (user "bench", an ssh-ed25519 key, no mac2): doc/protocol.md 11.6. */
+	printf("msg1_len %zu\nmsg2_len %zu\nmsg3_len %zu\nmsg4_len %zu\nmsg1_max %d\n",
+	       sizes[0], sizes[1], sizes[2], sizes[3], CKQ_S2_MSG1_MAX);
 	x25519_free(peer);
 	x25519_free(server_key);
 	return 0;
