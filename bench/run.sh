@@ -375,19 +375,21 @@ echo "# mode: $([ "$quick" = 1 ] && echo quick || echo full); users: $USERS; res
 
 # --- the machine's own limits ----------------------------------------------
 
-# suite2_speed: suite 2's server crypto (s2_speed) beside suite 1's
-# (rsa_speed, already in $TMP/speed.out), in the same run, each ratio suite
-# 2 over suite 1 (higher is better for suite 2): the primitives a knock
-# needs (the floor: one X25519 and one Ed25519 verification against one
-# RSA-2048 decryption and two verifications), ckqd's whole share of a knock
-# without I/O, and the messages' sizes as built.
+# suite2_speed: suite 2's server crypto (s2_speed) beside suite 1's, in
+# the same run, each ratio suite 2 over suite 1 (higher is better for suite
+# 2): the primitives a knock needs (the floor: one X25519 and one Ed25519
+# verification against one RSA-2048 decryption and two verifications, timed
+# by s2_speed in interleaved slices), ckqd's whole share of a knock without
+# I/O (against rsa_speed -c, run just before), and the messages' sizes as
+# built.
 suite2_speed() {
 	local s1=$TMP/speed.out s2=$TMP/speed2.out floor1 i b1 b2 l1 l2
-	"${ALL_PIN[@]}" "$B/s2_speed" -s "$SPEED_S" >"$s2" || die "s2_speed failed"
+	"${ALL_PIN[@]}" "$B/s2_speed" -k "$TMP/etc/server.key" -s "$SPEED_S" >"$s2" ||
+		die "s2_speed failed"
 	fig x25519_rate "$(kv x25519_1 "$s2")" ops/s
 	fig ed25519_verify_rate "$(kv ed25519_verify_1 "$s2")" ops/s
-	floor1=$(awk -v p="$RSA_PRIV" -v v="$(kv rsa_verify_1 "$s1")" \
-		'BEGIN { if (p > 0 && v > 0) printf "%.1f", 1 / (1 / p + 2 / v) }')
+	# Both floors from s2_speed's interleaved slices: the same moment.
+	floor1=$(kv crypto_floor1_1 "$s2")
 	fig crypto_floor1_rate "$floor1" knocks/s
 	fig crypto_floor2_rate "$(kv crypto_floor2_1 "$s2")" knocks/s
 	ratio crypto_floor2_rate "$(kv crypto_floor2_1 "$s2")" "$floor1"
