@@ -13,5 +13,12 @@
  */
 int key_pair_write(const struct ckq_key *key, const char *key_path, const char *pub_path,
 		   const char **failed);
+/*
+ * The same for a pair already encoded (an Ed25519 key: its PKCS#8 PEM and
+ * its OpenSSH line); the caller wipes key_text.
+ */
+int key_text_pair_write(const char *key_text, size_t key_len, const char *pub_text,
+			size_t pub_len, const char *key_path, const char *pub_path,
+			const char **failed);
 
 #endif

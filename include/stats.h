@@ -50,7 +50,7 @@ struct ckq_stats {
 	uint64_t cookies;		/* cookie replies sent instead of key work */
 	uint64_t send_errors;
 	uint64_t queue_drops;		/* the kernel's, before ckqd saw them */
-	uint64_t priv_ops, pub_ops;	/* RSA operations, crypto_stats_now() */
+	uint64_t priv_ops, pub_ops;	/* RSA, X25519 and Ed25519 operations, crypto_stats_now() */
 	/* gauges */
 	uint64_t pending, pending_max;
 	uint64_t replay_entries, replay_max;

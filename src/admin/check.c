@@ -18,12 +18,13 @@
 #include "err.h"
 #include "grant.h"
 #include "nftrules.h"
+#include "proto2.h"
 #include "util.h"
 
 static const char check_usage[] =
 	"Usage: ckq-admin [-c DIR] check\n"
 	"Checks what ckqd needs, and says what is wrong, one line each: ckqd.conf,\n"
-	"the server key pair, every user's files and who may read them, an ipset\n"
+	"the server key pair (and the X25519 key of suite 2), every user's files and who may read them, an ipset\n"
 	"used by a firewall rule for every port of every user, ckqd bound to its\n"
 	"queues, and a rule (read from nftables, as iptables-nft loads it) sending\n"
 	"the knock port to exactly those queues, and not letting knocks bypass it;\n"
@@ -100,6 +101,48 @@ static void check_conf(struct ckqd_conf *conf, struct daemon_user *du)
 	check_rereadable(du, path, 4, "chmod 644 it");
 }
 
+/*
+ * Suite 2 (doc/protocol.md 11): server-x25519.key is optional, but when it
+ * is there server.pub must carry its public key, or suite 2 users cannot
+ * knock.
+ */
+static void check_x25519(void)
+{
+	char err[CKQ_ERRBUF] = "", path[PATH_MAX], a[CKQ_FP_STRLEN], b[CKQ_FP_STRLEN];
+	struct server_pubkeys pk;
+	struct ckq_x25519 *k = NULL;
+	struct s2_server s, ps;
+	int ret = server_x25519_load(admin_dir, &k, err, sizeof(err));
+
+	if (ret == CKQ_ERR_NOENT) {
+		say("note", "no %s/" CKQ_SERVER_X25519_KEY ": suite 2 off (ckq-admin init adds it, "
+		    "for users of Ed25519 and ssh-agent keys)", admin_dir);
+		return;
+	}
+	if (ret < 0) {
+		say("error", "%s", err);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/server.pub", admin_dir);
+	if (server_pub_load(path, &pk, err, sizeof(err)) == 0) {
+		if (!pk.has_x25519) {
+			say("error", "%s holds no X25519 key, but the server has " CKQ_SERVER_X25519_KEY
+			    ": suite 2 users cannot knock (openssl pkey -in " CKQ_SERVER_X25519_KEY
+			    " -pubout >> server.pub)", path);
+		} else if (s2_server_init(k->pub, NULL, &s) == 0 &&
+			   s2_server_init(pk.x25519, NULL, &ps) == 0 &&
+			   memcmp(s.fp, ps.fp, CKQ_FP_LEN)) {
+			key_fp_str(ps.fp, a);
+			key_fp_str(s.fp, b);
+			say("error", "the X25519 key of %s (%s) is not the public half of "
+			    CKQ_SERVER_X25519_KEY " (%s): suite 2 users who import it cannot knock",
+			    path, a, b);
+		}
+		server_pubkeys_clear(&pk);
+	}
+	x25519_free(k);
+}
+
 static void check_keys(void)
 {
 	char err[CKQ_ERRBUF] = "", a[CKQ_FP_STRLEN], b[CKQ_FP_STRLEN];
@@ -119,6 +162,7 @@ static void check_keys(void)
 	}
 	key_free(key);
 	key_free(pub);
+	check_x25519();
 }
 
 static int port_add(struct port_uses *pu, const struct port_spec *ps, const char *user)

@@ -12,16 +12,21 @@
 #include "admin.h"
 #include "conf.h"
 #include "crypto.h"
+#include "crypto25519.h"
 #include "err.h"
 #include "keyfile.h"
+#include "proto2.h"
 #include "util.h"
 
 static const char init_usage[] =
 	"Usage: ckq-admin [-c DIR] init [--bits N] [--force]\n"
 	"Creates DIR (default " CKQ_CONF_DIR "), DIR/users, a commented ckqd.conf and the\n"
-	"server key pair (server.key mode 0600, server.pub for your users).\n\n"
+	"server's keys: server.key (RSA, suite 1) and server-x25519.key (X25519, suite 2),\n"
+	"mode 0600, and server.pub, both public keys, for your users. On a server that\n"
+	"has server.key but no server-x25519.key, adds the X25519 key and rewrites\n"
+	"server.pub; suite 1 users keep working unchanged.\n\n"
 	"  --bits N   2048, 3072 (default) or 4096\n"
-	"  --force    replace an existing server key: every user must then import\n"
+	"  --force    replace the existing server keys: every user must then import\n"
 	"             the new server.pub\n";
 
 static const char default_conf[] =
@@ -70,6 +75,59 @@ static const char default_conf[] =
 	"# Where grants go: ipset (rules/ckq.ipset) or nft (table inet ckq, rules/ckq.nft).\n"
 	"#grants = ipset\n";
 
+/*
+ * A new X25519 key (suite 2) in DIR/server-x25519.key, mode 0600 and the
+ * owner of server.key, and server.pub rewritten as the RSA key's block and
+ * then the X25519 key's (doc/protocol.md 11.1): what a suite 1 client reads
+ * is unchanged. 0, or -1 once said why.
+ */
+static int x25519_add(const struct ckq_key *rsa, const char *key_path, const char *pub_path,
+		      char fp[CKQ_FP_STRLEN])
+{
+	char path[PATH_MAX], *priv = NULL, *xpub = NULL, *rpub = NULL, *text = NULL;
+	size_t priv_len = 0, xpub_len = 0, rpub_len = 0;
+	struct ckq_x25519 *k = NULL;
+	struct s2_server s;
+	struct stat st;
+	const char *failed = path;
+	int ret = -1;
+
+	snprintf(path, sizeof(path), "%s/" CKQ_SERVER_X25519_KEY, admin_dir);
+	if (x25519_generate(&k) < 0 || x25519_to_pem(k, true, &priv, &priv_len) < 0 ||
+	    x25519_to_pem(k, false, &xpub, &xpub_len) < 0 ||
+	    key_to_pem(rsa, false, &rpub, &rpub_len) < 0 ||
+	    s2_server_init(k->pub, NULL, &s) < 0 ||
+	    !(text = malloc(rpub_len + xpub_len))) {
+		fprintf(stderr, "ckq-admin init: X25519 key generation failed\n");
+		goto out;
+	}
+	memcpy(text, rpub, rpub_len);
+	memcpy(text + rpub_len, xpub, xpub_len);
+	if (file_write_atomic(path, priv, priv_len, 0600) < 0)
+		goto io;
+	/* ckqd reads it where it reads server.key, as whoever owns that. */
+	if (stat(key_path, &st) == 0 && (st.st_uid != geteuid() || st.st_gid != getegid()) &&
+	    chown(path, st.st_uid, st.st_gid) < 0)
+		goto io;
+	failed = pub_path;
+	if (file_write_atomic(pub_path, text, rpub_len + xpub_len, 0644) < 0)
+		goto io;
+	key_fp_str(s.fp, fp);
+	ret = 0;
+	goto out;
+io:
+	fprintf(stderr, "ckq-admin init: cannot write %s: %s\n", failed, strerror(errno));
+out:
+	if (priv)
+		wipe(priv, priv_len);
+	free(priv);
+	free(xpub);
+	free(rpub);
+	free(text);
+	x25519_free(k);
+	return ret;
+}
+
 /* ckqd refuses to start without its user: better to hear it now. */
 static void note_daemon_user(void)
 {
@@ -94,7 +152,8 @@ int init_main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char path[PATH_MAX], pub[PATH_MAX], fp[CKQ_FP_STRLEN];
+	char path[PATH_MAX], pub[PATH_MAX], fp[CKQ_FP_STRLEN], xfp[CKQ_FP_STRLEN];
+	char err[CKQ_ERRBUF] = "", xpath[PATH_MAX];
 	const char *failed = NULL;
 	struct ckq_key *key = NULL;
 	struct stat st;
@@ -142,12 +201,31 @@ int init_main(int argc, char *argv[])
 	if (users_dir_give() < 0)
 		return 1;
 	snprintf(path, sizeof(path), "%s/server.key", admin_dir);
+	snprintf(pub, sizeof(pub), "%s/server.pub", admin_dir);
+	snprintf(xpath, sizeof(xpath), "%s/" CKQ_SERVER_X25519_KEY, admin_dir);
+	if (lstat(path, &st) == 0 && !force && lstat(xpath, &st) < 0 && errno == ENOENT) {
+		/* A server from before suite 2 gains it; its RSA key stays. */
+		if (server_key_load(admin_dir, true, &key, err, sizeof(err)) < 0) {
+			fprintf(stderr, "ckq-admin init: %s\n", err);
+			return 1;
+		}
+		if (x25519_add(key, path, pub, xfp) < 0)
+			goto out;
+		printf("added the suite 2 key (X25519) to the server in %s\n"
+		       "  %s, and %s now holds both public keys\n"
+		       "  X25519 fingerprint: %s\n"
+		       "Suite 1 (RSA) users keep working unchanged. Give the new server.pub to\n"
+		       "users of Ed25519 or ssh-agent keys (ckq add-server NAME ADDRESS --key\n"
+		       "server.pub), and restart ckqd to turn suite 2 on.\n",
+		       admin_dir, xpath, pub, xfp);
+		ret = 0;
+		goto out;
+	}
 	if (lstat(path, &st) == 0 && !force) {
 		fprintf(stderr, "ckq-admin init: %s exists; --force replaces it (and every user\n"
 				"must then import the new server.pub)\n", path);
 		return 1;
 	}
-	snprintf(pub, sizeof(pub), "%s/server.pub", admin_dir);
 	if (key_generate(bits, &key) < 0) {
 		fprintf(stderr, "ckq-admin init: key generation failed\n");
 		goto out;
@@ -161,12 +239,15 @@ int init_main(int argc, char *argv[])
 				strerror(errno));
 		goto out;
 	}
+	if (x25519_add(key, path, pub, xfp) < 0)
+		goto out;
 	key_fp_str(key->fp, fp);
-	printf("created the server key pair (%u bits) in %s\n"
-	       "  public key for your users: %s\n"
+	printf("created the server keys in %s: RSA (%u bits, suite 1) and X25519 (suite 2)\n"
+	       "  public keys for your users: %s\n"
 	       "  fingerprint: %s\n"
+	       "  X25519 fingerprint: %s\n"
 	       "Users import it with: ckq add-server NAME ADDRESS --key server.pub\n",
-	       bits, admin_dir, pub, fp);
+	       admin_dir, bits, pub, fp, xfp);
 	note_daemon_user();
 	if (reload_daemon() > 0)
 		printf("note: ckqd is running with the old key: restart it\n");

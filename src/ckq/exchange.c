@@ -9,6 +9,7 @@
 #include "err.h"
 #include "knock.h"
 #include "log.h"	/* mono_ms */
+#include "userkey.h"
 #include "util.h"
 
 /* accept's answers: it changed the message (a cookie came), send it now; or ignore this one. */
@@ -68,8 +69,127 @@ static int exchange(struct knock *k, const uint8_t *msg, const size_t *len,
 	return CKQ_ERR_NOENT;
 }
 
+/*
+ * What differs between the suites: the keys of one knock and how each
+ * message is built or opened. The loop above and knock_once below are
+ * the same for both.
+ */
+struct knock_keys {
+	struct ckq_session s1;
+	struct s2_session s2;
+};
+
+struct suite_ops {
+	/* Message 1, signed; an exit code, said on stderr. */
+	int (*request)(struct knock *k, struct knock_keys *kk, uint8_t *out, size_t cap,
+		       size_t *len);
+	int (*cookie)(const struct knock *k, const uint8_t *m1_core, size_t core_len,
+		      const uint8_t *m, size_t n, uint8_t cookie[CKQ_COOKIE_LEN]);
+	int (*challenge)(const struct knock *k, struct knock_keys *kk, const uint8_t *m,
+			 size_t n);
+	int (*response)(const struct knock *k, struct knock_keys *kk, uint8_t *out, size_t cap,
+			size_t *len);
+	int (*result)(const struct knock *k, struct knock_keys *kk, const uint8_t *m, size_t n,
+		      struct ckq_result *res);
+};
+
+static int s1_request(struct knock *k, struct knock_keys *kk, uint8_t *out, size_t cap,
+		      size_t *len)
+{
+	if (proto_request_build(k->server, k->client, &k->req, &kk->s1, out, cap, len) < 0) {
+		fprintf(stderr, "ckq %s: cannot build the request\n", k->cmd);
+		return EXIT_INPUT;
+	}
+	return 0;
+}
+
+static int s1_cookie(const struct knock *k, const uint8_t *m1_core, size_t core_len,
+		     const uint8_t *m, size_t n, uint8_t cookie[CKQ_COOKIE_LEN])
+{
+	return proto_cookie_open(k->server, m1_core, core_len, m, n, cookie);
+}
+
+static int s1_challenge(const struct knock *k, struct knock_keys *kk, const uint8_t *m, size_t n)
+{
+	return proto_challenge_open(k->server, &kk->s1, m, n);
+}
+
+static int s1_response(const struct knock *k, struct knock_keys *kk, uint8_t *out, size_t cap,
+		       size_t *len)
+{
+	return proto_response_build(k->server, k->client, &kk->s1, out, cap, len);
+}
+
+static int s1_result(const struct knock *k, struct knock_keys *kk, const uint8_t *m, size_t n,
+		     struct ckq_result *res)
+{
+	return proto_result_open(k->server, &kk->s1, m, n, res);
+}
+
+static const struct suite_ops suite1 = {
+	s1_request, s1_cookie, s1_challenge, s1_response, s1_result,
+};
+
+/*
+ * Suite 2 signs once per knock, M₁ inside message 1 (doc/protocol.md
+ * 11.3): with the key file or through ssh-agent, a touch for a security
+ * key. The ephemeral key and K1 live only between begin and end.
+ */
+static int s2_request(struct knock *k, struct knock_keys *kk, uint8_t *out, size_t cap,
+		      size_t *len)
+{
+	struct s2_request_state st;
+	uint8_t sig[CKQ_SIG2_MAX];
+	const uint8_t *tbs;
+	size_t tbs_len = 0, sig_len = 0;
+	int ret;
+
+	if (s2_request_begin(&k->s2, &k->ssh, &k->req, &st, &tbs, &tbs_len) < 0) {
+		fprintf(stderr, "ckq %s: cannot build the request\n", k->cmd);
+		return EXIT_INPUT;
+	}
+	ret = user_key_sign(k, tbs, tbs_len, sig, &sig_len);
+	if (ret != 0) {
+		s2_request_abort(&st);
+	} else if (s2_request_end(&st, sig, sig_len, &kk->s2, out, cap, len) < 0) {
+		/* end wipes the state on every path */
+		fprintf(stderr, "ckq %s: cannot build the request\n", k->cmd);
+		ret = EXIT_INPUT;
+	}
+	wipe(sig, sizeof(sig));
+	return ret;
+}
+
+static int s2_cookie(const struct knock *k, const uint8_t *m1_core, size_t core_len,
+		     const uint8_t *m, size_t n, uint8_t cookie[CKQ_COOKIE_LEN])
+{
+	return s2_cookie_open(&k->s2, m1_core, core_len, m, n, cookie);
+}
+
+static int s2_challenge(const struct knock *k, struct knock_keys *kk, const uint8_t *m, size_t n)
+{
+	return s2_challenge_open(&k->s2, &kk->s2, m, n);
+}
+
+static int s2_response(const struct knock *k, struct knock_keys *kk, uint8_t *out, size_t cap,
+		       size_t *len)
+{
+	return s2_response_build(&k->s2, &kk->s2, out, cap, len);
+}
+
+static int s2_result(const struct knock *k, struct knock_keys *kk, const uint8_t *m, size_t n,
+		     struct ckq_result *res)
+{
+	return s2_result_open(&k->s2, &kk->s2, m, n, res);
+}
+
+static const struct suite_ops suite2 = {
+	s2_request, s2_cookie, s2_challenge, s2_response, s2_result,
+};
+
 struct challenge_arg {
-	struct ckq_session *s;
+	const struct suite_ops *ops;
+	struct knock_keys *kk;
 	uint8_t *m1;
 	size_t core, *len, cap;
 };
@@ -81,8 +201,12 @@ static int take_challenge(struct knock *k, const uint8_t *m, size_t n, void *arg
 	int ret;
 
 	if (n >= CKQ_HDR_LEN && m[5] == CKQ_MSG_COOKIE) {
-		/* Sealed for the holder of the server key, bound to our message's mac1. */
-		ret = proto_cookie_open(k->server, ca->m1, ca->core, m, n, cookie);
+		/*
+		 * Sealed for the holder of the server key, bound to our
+		 * message's mac1; the mac2 goes after the same core, so the
+		 * signature and the keys of the knock stay.
+		 */
+		ret = ca->ops->cookie(k, ca->m1, ca->core, m, n, cookie);
 		if (ret == 0)
 			ret = proto_request_set_mac2(ca->m1, ca->core, ca->cap, cookie, ca->len);
 		wipe(cookie, sizeof(cookie));
@@ -93,11 +217,12 @@ static int take_challenge(struct knock *k, const uint8_t *m, size_t n, void *arg
 		 */
 		return ret == 0 ? RESEND : IGNORED;
 	}
-	return proto_challenge_open(k->server, ca->s, m, n);
+	return ca->ops->challenge(k, ca->kk, m, n);
 }
 
 struct result_arg {
-	struct ckq_session *s;
+	const struct suite_ops *ops;
+	struct knock_keys *kk;
 	struct ckq_result *res;
 };
 
@@ -105,14 +230,14 @@ static int take_result(struct knock *k, const uint8_t *m, size_t n, void *arg)
 {
 	struct result_arg *ra = arg;
 
-	return proto_result_open(k->server, ra->s, m, n, ra->res);
+	return ra->ops->result(k, ra->kk, m, n, ra->res);
 }
 
 static int no_answer(struct knock *k, bool challenged)
 {
 	char fp[CKQ_FP_STRLEN];
 
-	key_fp_str(k->server->fp, fp);
+	key_fp_str(k->server_fp, fp);
 	if (k->brief) {
 		fprintf(stderr, "ckq %s: %s\n", k->cmd,
 			k->unauthentic ? "answers that the server's key did not make" :
@@ -152,24 +277,29 @@ static int no_answer(struct knock *k, bool challenged)
 
 int knock_once(struct knock *k, uint8_t request, uint32_t otp, struct ckq_result *res)
 {
+	const struct suite_ops *ops = k->suite == 2 ? &suite2 : &suite1;
 	uint8_t msg[CKQ_MSG_MAX];
-	struct ckq_session s;
-	struct result_arg ra = { &s, res };
+	struct knock_keys kk;
+	struct result_arg ra = { ops, &kk, res };
 	size_t len = 0;
-	struct challenge_arg ca = { &s, msg, 0, &len, sizeof(msg) };
+	struct challenge_arg ca = { ops, &kk, msg, 0, &len, sizeof(msg) };
 	int r, ret = EXIT_INPUT;
 
-	memset(&s, 0, sizeof(s));
+	memset(&kk, 0, sizeof(kk));
 	memset(res, 0, sizeof(*res));
 	k->req.request = request;
 	k->req.otp = otp;
 	k->req.timestamp = (uint64_t)time(NULL);
 	k->unauthentic = 0;
-	if (ckq_random(k->req.nc, sizeof(k->req.nc)) < 0 ||
-	    proto_request_build(k->server, k->client, &k->req, &s, msg, sizeof(msg), &len) < 0) {
+	if (ckq_random(k->req.nc, sizeof(k->req.nc)) < 0) {
 		fprintf(stderr, "ckq %s: cannot build the request\n", k->cmd);
 		goto out;
 	}
+	/* Built and signed once: every retransmission sends these bytes. */
+	ret = ops->request(k, &kk, msg, sizeof(msg), &len);
+	if (ret != 0)
+		goto out;
+	ret = EXIT_INPUT;
 	ca.core = len;
 	r = exchange(k, msg, &len, take_challenge, &ca);
 	if (r) {
@@ -177,7 +307,7 @@ int knock_once(struct knock *k, uint8_t request, uint32_t otp, struct ckq_result
 		goto out;
 	}
 	k->unauthentic = 0;
-	if (proto_response_build(k->server, k->client, &s, msg, sizeof(msg), &len) < 0) {
+	if (ops->response(k, &kk, msg, sizeof(msg), &len) < 0) {
 		fprintf(stderr, "ckq %s: cannot build the response\n", k->cmd);
 		goto out;
 	}
@@ -200,6 +330,7 @@ int knock_once(struct knock *k, uint8_t request, uint32_t otp, struct ckq_result
 	ret = EXIT_GRANTED;
 out:
 	k->req.otp = 0;
-	wipe(&s, sizeof(s));
+	wipe(&kk, sizeof(kk));
+	wipe(msg, sizeof(msg));
 	return ret;
 }

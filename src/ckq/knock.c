@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -13,26 +14,26 @@
 #include "conf.h"	/* CKQ_ERRBUF */
 #include "err.h"
 #include "knock.h"
+#include "userkey.h"
 #include "util.h"
 
-static int load_key_file(const char *path, bool secret, struct ckq_key **out)
+/*
+ * The server's key file: its RSA key, its X25519 key, or both (server.pub
+ * from ckq-admin init, as add-server stores it).
+ */
+static int load_server_keys(struct knock *k, const char *path)
 {
-	char why[CKQ_ERRBUF], *pem = NULL;
-	size_t len = 0;
-	int ret;
+	char why[CKQ_ERRBUF];
+	struct server_pubkeys pk;
 
-	ret = file_read(path, secret, &pem, &len, why, sizeof(why));
-	if (ret < 0) {
+	if (server_pub_load(path, &pk, why, sizeof(why)) < 0) {
 		fprintf(stderr, "ckq: %s\n", why);
-		return ret;
+		return CKQ_ERR_KEY;
 	}
-	ret = key_from_pem(pem, len, secret, out);
-	wipe(pem, len);
-	free(pem);
-	if (ret < 0)
-		fprintf(stderr, "ckq: %s: not an RSA %s key of %d to %d bits in PEM\n",
-			path, secret ? "private" : "public", CKQ_RSA_MIN_BITS, CKQ_RSA_MAX_BITS);
-	return ret;
+	k->server = pk.rsa;
+	k->has_x25519 = pk.has_x25519;
+	memcpy(k->x25519, pk.x25519, sizeof(pk.x25519));
+	return 0;
 }
 
 static int load_server(struct knock *k, const char *server_key, const char *port_opt)
@@ -48,7 +49,8 @@ static int load_server(struct knock *k, const char *server_key, const char *port
 			return CKQ_ERR_FORMAT;
 		}
 		snprintf(k->address, sizeof(k->address), "%s", k->server_name);
-		return load_key_file(server_key, false, &k->server);
+		snprintf(k->server_file, sizeof(k->server_file), "%s", server_key);
+		return load_server_keys(k, server_key);
 	}
 	ret = server_conf_read(k->dir, k->server_name, &sc);
 	if (ret < 0)
@@ -60,10 +62,43 @@ static int load_server(struct knock *k, const char *server_key, const char *port
 	if (!k->user[0] && sc.user[0])
 		snprintf(k->user, sizeof(k->user), "%s", sc.user);
 	snprintf(path, sizeof(path), "%s/servers/%s.pub", k->dir, k->server_name);
-	return load_key_file(path, false, &k->server);
+	snprintf(k->server_file, sizeof(k->server_file), "%s", path);
+	return load_server_keys(k, path);
 }
 
-/* Without --user or a stored one, the only key in DIR/keys is the user. */
+/* The server key of the user's suite. */
+static int server_key_pick(struct knock *k)
+{
+	if (k->suite == 1) {
+		if (!k->server) {
+			fprintf(stderr, "ckq: %s has no RSA key, which %s's key (RSA, suite 1) needs:\n"
+					"     ask the admin for the server.pub of 'ckq-admin init'\n",
+				k->server_file, k->user);
+			return EXIT_INPUT;
+		}
+		k->server_fp = k->server->fp;
+		return 0;
+	}
+	if (!k->has_x25519) {
+		fprintf(stderr, "ckq: the server's key file has no X25519 key: ask the admin for the "
+				"server.pub of 'ckq-admin init' (ckq 1.x+)\n"
+				"     (%s; %s's key is an ssh key, which needs suite 2)\n",
+			k->server_file, k->user);
+		return EXIT_INPUT;
+	}
+	if (s2_server_init(k->x25519, NULL, &k->s2) < 0) {
+		fprintf(stderr, "ckq: %s: unusable X25519 key\n", k->server_file);
+		return EXIT_INPUT;
+	}
+	k->server_fp = k->s2.fp;
+	return 0;
+}
+
+/*
+ * Without --user or a stored one, the only user in DIR/keys is the user.
+ * A user has keys/USER.pub, keys/USER.key or both (a key in ssh-agent
+ * only the first): a .key counts when it has no .pub beside it.
+ */
 static int pick_user(struct knock *k)
 {
 	char path[PATH_MAX];
@@ -77,17 +112,26 @@ static int pick_user(struct knock *k)
 	d = opendir(path);
 	while (d && (de = readdir(d))) {
 		size_t n = strlen(de->d_name);
+		char pub[NAME_MAX + 1];
+		bool key;
 
-		if (n > 4 && n - 4 <= CKQ_USER_MAX && !strcmp(de->d_name + n - 4, ".key")) {
-			found++;
-			memcpy(k->user, de->d_name, n - 4);
-			k->user[n - 4] = '\0';
-		}
+		if (n <= 4 || n - 4 > CKQ_USER_MAX)
+			continue;
+		key = !strcmp(de->d_name + n - 4, ".key");
+		if (!key && strcmp(de->d_name + n - 4, ".pub"))
+			continue;
+		snprintf(pub, sizeof(pub), "%.*s.pub", (int)(n - 4), de->d_name);
+		if (key && faccessat(dirfd(d), pub, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+			continue;
+		found++;
+		memcpy(k->user, de->d_name, n - 4);
+		k->user[n - 4] = '\0';
 	}
 	if (d)
 		closedir(d);
 	if (found == 1)
 		return 0;
+	k->user[0] = '\0';
 	fprintf(stderr, "ckq: %s: say which user you are with --user\n",
 		found ? "several keys in the client's directory" :
 			"no key in the client's directory (create one with 'ckq keygen NAME')");
@@ -123,15 +167,20 @@ void knock_print_result(const struct knock *k, const char *verb, const struct ck
 static int knock_prepare(struct knock *k, const struct knock_opts *o)
 {
 	struct sockaddr_storage ss;
-	char path[PATH_MAX];
 	socklen_t sl;
+	int ret;
 
 	k->dir = client_dir(o->dir);
 	if (load_server(k, o->server_key, o->port_opt) < 0 || pick_user(k) < 0)
 		return EXIT_INPUT;
-	snprintf(path, sizeof(path), "%s/keys/%s.key", k->dir, k->user);
-	if (load_key_file(path, true, &k->client) < 0)
-		return EXIT_INPUT;
+	/* Everything is checked before anything is sent: the agent's key last. */
+	ret = user_key_load(k, o->agent);
+	if (ret == 0)
+		ret = server_key_pick(k);
+	if (ret == 0 && k->agent)
+		ret = user_agent_check(k);
+	if (ret != 0)
+		return ret;
 	snprintf(k->req.user, sizeof(k->req.user), "%s", k->user);
 	addr_parse(k->address, &k->server_addr);
 
@@ -196,6 +245,7 @@ static void knock_free(struct knock *k)
 	key_free(k->server);
 	key_free(k->client);
 	k->server = k->client = NULL;
+	wipe(k->seed, sizeof(k->seed));
 }
 
 static int knock_main(int argc, char *argv[], uint8_t request)

@@ -3,6 +3,7 @@
 #ifndef CKQ_KNOCK_H
 #define CKQ_KNOCK_H
 
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -12,6 +13,7 @@
 #include "ckq.h"
 #include "crypto.h"
 #include "proto.h"
+#include "proto2.h"
 
 /*
  * How a wait for a code or for the time to renew ended. A type of its own:
@@ -32,7 +34,16 @@ struct knock {
 	struct ckq_addr server_addr;
 	uint32_t knock_port;
 	char user[CKQ_USER_MAX + 1];
-	struct ckq_key *server, *client;
+	struct ckq_key *server, *client;	/* suite 1 */
+	uint8_t suite;			/* the user's key's: 1 (RSA) or 2 (Ed25519) */
+	struct s2_server s2;		/* suite 2: the server's X25519 key */
+	struct ckq_sshkey ssh;		/* suite 2: the user's key */
+	uint8_t seed[CKQ_ED25519_LEN];	/* suite 2, from a key file (when !agent) */
+	bool agent;			/* suite 2: sign through ssh-agent */
+	const uint8_t *server_fp;	/* the fingerprint of the suite's server key */
+	bool has_x25519;		/* the server's key file has its X25519 key, */
+	uint8_t x25519[CKQ_X25519_LEN];	/* this one */
+	char server_file[PATH_MAX];	/* that file, for messages */
 	struct ckq_request req;
 	uint32_t attempts, timeout_ms;
 	unsigned int unauthentic;	/* answers that failed authentication */
@@ -53,7 +64,7 @@ struct knock {
 
 struct knock_opts {
 	const char *dir, *otp, *server_key, *port_opt, *source_ip;
-	bool keep, close_on_exit;
+	bool keep, close_on_exit, agent;
 };
 
 static inline struct timespec ms_ts(uint64_t ms)

@@ -35,6 +35,10 @@ static void knock_usage(FILE *f, const char *cmd)
 			cmd, opening ? "Opens" : "Closes");
 	fprintf(f,
 		"  --user USER        your user name (default: the server's, or your only key)\n"
+		"  --agent            sign through ssh-agent (SSH_AUTH_SOCK) even when\n"
+		"                     DIR/keys/USER.key exists; the key is keys/USER.pub, an\n"
+		"                     ssh key (without USER.key, or for a security key, the\n"
+		"                     agent is used anyway)\n"
 		"  --otp CODE         the current code of your authenticator app (asked when\n"
 		"                     omitted)\n"
 		"  --otp-command CMD  get each code from the first line that CMD prints (run\n"
@@ -83,6 +87,7 @@ bool knock_parse(int argc, char *argv[], const char *cmd, struct knock *k,
 {
 	static const struct option opts[] = {
 		{ "user", required_argument, NULL, 'u' },
+		{ "agent", no_argument, NULL, 'A' },
 		{ "otp", required_argument, NULL, 'o' },
 		{ "otp-command", required_argument, NULL, 'O' },
 		{ "keep", no_argument, NULL, 'K' },
@@ -117,6 +122,7 @@ bool knock_parse(int argc, char *argv[], const char *cmd, struct knock *k,
 			}
 			snprintf(k->user, sizeof(k->user), "%s", optarg);
 			break;
+		case 'A': o->agent = true; break;
 		case 'o': o->otp = optarg; break;
 		case 'O': k->otp_command = optarg; break;
 		case 'K': o->keep = true; break;

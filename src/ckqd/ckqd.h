@@ -11,16 +11,23 @@
 #include "log.h"
 #include "otpguard.h"
 #include "proto.h"
+#include "proto2.h"
 #include "stats.h"
 
 struct pending_entry {
 	bool used;
 	bool done;			/* message 3 accepted, result sent */
+	uint8_t suite;			/* message 1's: message 3 must be of the same */
+	/*
+	 * h1, sid and ns are read here whatever the suite (the indexes, the
+	 * checks of message 3); suite 2 keeps its keys in s2 and copies them.
+	 */
 	struct ckq_session s;
+	struct s2_session s2;
 	struct ckq_addr src;
 	uint16_t sport;
 	char user[CKQ_USER_MAX + 1];
-	struct ckq_key *ukey;		/* the user's key, unpacked for message 3 */
+	uint8_t ufp[CKQ_FP_LEN];	/* the fingerprint of the key that signed message 1 */
 	uint8_t request, proto;
 	uint16_t port;
 	uint32_t duration;
@@ -83,7 +90,8 @@ struct holder {
 
 /*
  * Under load (doc/protocol.md 3.8): more than LOAD_PER_SEC message 1s that
- * would need the private key in one second, and for LOAD_HOLD_MS after.
+ * would need the private key in one second (of either suite: an RSA
+ * decryption or an X25519), and for LOAD_HOLD_MS after.
  * An RSA-2048 decryption costs 0.27 ms on a 2-core VM, several ms on a
  * Raspberry Pi-class board: 32 a second is at most a few percent of one
  * core there, and far more than the knocks of a household or an office.
@@ -117,6 +125,9 @@ struct ckqd {
 	const char *dir;
 	struct ckqd_conf conf;
 	struct ckq_key *server;
+	/* server-x25519.key (doc/protocol.md 11); NULL: suite 2 is off, its packets junk. */
+	struct ckq_x25519 *x25519;
+	struct s2_server s2;
 	struct userdb *users;
 	struct pending pending;
 	struct replay *replay;

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "ckqd.h"
 #include "err.h"
 #include "grant.h"
@@ -92,7 +93,7 @@ static bool unlock_requested(struct ckqd *d, const char *user, uint64_t now)
  * d->lock.
  */
 static void wrong_code(struct ckqd *d, const struct pkt_udp *p, const struct ckq_user *u,
-		       const struct ckq_key *ukey, uint32_t code, uint64_t now)
+		       uint32_t code, uint64_t now)
 {
 	char src[CKQ_ADDR_STRLEN], when[32];
 	uint64_t until = 0, step;
@@ -105,7 +106,7 @@ static void wrong_code(struct ckqd *d, const struct pkt_udp *p, const struct ckq
 	if (totp_verify(u->totp, u->totp_len, now, code, 0, &step) == 0)
 		return;
 	addr_str(&p->src, src, sizeof(src));
-	switch (otpguard_fail(&d->otpguard, u->name, ukey->fp, now, &until, &strikes)) {
+	switch (otpguard_fail(&d->otpguard, u->name, user_key_fp(u), now, &until, &strikes)) {
 	case OTPGUARD_COUNTED:
 		break;
 	case OTPGUARD_FIRST_LOCK:
@@ -186,25 +187,109 @@ static bool mac2_valid(struct ckqd *d, const struct pkt_udp *p, size_t core, uin
 	return ok;
 }
 
-static void send_cookie(struct ckqd *d, const struct pkt_udp *p, size_t core, uint64_t now_ms)
+static void send_cookie(struct ckqd *d, const struct pkt_udp *p, uint8_t suite, size_t core,
+			uint64_t now_ms)
 {
 	uint8_t cookie[CKQ_COOKIE_LEN], msg[CKQ_COOKIE_MSG_LEN];
 	size_t len = 0;
+	int ret = cookie_for(d, p, 0, now_ms, cookie);
 
-	if (cookie_for(d, p, 0, now_ms, cookie) == 0 &&
-	    proto_cookie_build(d->server, p->payload, core, cookie, msg, sizeof(msg), &len) == 0 &&
-	    len <= p->payload_len) {
+	if (ret == 0 && suite == CKQ_SUITE_2)
+		ret = s2_cookie_build(&d->s2, p->payload, core, cookie, msg, sizeof(msg), &len);
+	else if (ret == 0)
+		ret = proto_cookie_build(d->server, p->payload, core, cookie, msg, sizeof(msg), &len);
+	if (ret == 0 && len <= p->payload_len) {
 		CNT_INC(d->cnt.cookies);
 		send_reply(d, p, msg, len);
 	}
 	wipe(cookie, sizeof(cookie));
 }
 
-static void handle_request(struct ckqd *d, const struct pkt_udp *p)
+/*
+ * What differs between the suites is behind the functions below (the
+ * parsers, the server key, the user's key type); the checks, refusals,
+ * counters and tables around them are the same for both (doc/protocol.md
+ * 11.5: the order of section 4 holds, suite by suite).
+ */
+
+/* A message 1 of either suite, opened; req is the request of the one used. */
+struct msg1 {
+	uint8_t suite;
+	const struct ckq_request *req;
+	struct ckq_msg1 m1;
+	struct s2_msg1 m2;
+	struct ckq_key *ukey;		/* suite 1: the user's key, unpacked */
+};
+
+static int request_core_len(struct ckqd *d, uint8_t suite, const struct pkt_udp *p,
+			    size_t *core)
 {
-	struct ckq_msg1 m;
+	if (suite == CKQ_SUITE_2)
+		return s2_request_core_len(p->payload, p->payload_len, core);
+	return proto_request_core_len(d->server, p->payload, p->payload_len, core);
+}
+
+/* The one private-key operation: an RSA decryption, or an X25519. */
+static int request_open(struct ckqd *d, const struct pkt_udp *p, size_t core, struct msg1 *m)
+{
+	if (m->suite == CKQ_SUITE_2) {
+		m->req = &m->m2.req;
+		return s2_request_open(&d->s2, p->payload, core, &m->m2);
+	}
+	m->req = &m->m1.req;
+	return proto_request_open(d->server, p->payload, core, &m->m1);
+}
+
+/*
+ * The user's signature. A user has one key, so one suite (doc/protocol.md
+ * 11.1, 11.10): a request of the other suite, or (suite 2) of the other
+ * signature kind, is refused before any public-key work. 0, or
+ * CKQ_ERR_SIGNATURE to refuse, or another error of ours.
+ */
+static int request_verify(struct ckqd *d, const struct ckq_user *u, struct msg1 *m)
+{
+	int ret;
+
+	if (user_suite(u) != m->suite)
+		return CKQ_ERR_SIGNATURE;
+	if (m->suite == CKQ_SUITE_2)
+		return s2_request_verify(&d->s2, u->ssh, &m->m2) < 0 ? CKQ_ERR_SIGNATURE : 0;
+	/* Users' keys are kept packed: this knock's is unpacked for the check. */
+	ret = key_unpack(u->pub, &m->ukey);
+	if (ret < 0)
+		return ret;
+	return proto_request_verify(d->server, m->ukey, &m->m1) < 0 ? CKQ_ERR_SIGNATURE : 0;
+}
+
+/* The pending entry's session and message 2, from a verified message 1. */
+static int challenge_build(struct ckqd *d, struct pending_entry *e, struct msg1 *m)
+{
+	e->suite = m->suite;
+	if (m->suite == CKQ_SUITE_2) {
+		e->s2 = m->m2.s;
+		if (ckq_random(e->s2.sid, sizeof(e->s2.sid)) < 0 ||
+		    ckq_random(e->s2.ns, sizeof(e->s2.ns)) < 0)
+			return CKQ_ERR_RANDOM;
+		memcpy(e->s.h1, e->s2.h1, sizeof(e->s.h1));
+		memcpy(e->s.sid, e->s2.sid, sizeof(e->s.sid));
+		memcpy(e->s.nc, e->s2.nc, sizeof(e->s.nc));
+		memcpy(e->s.ns, e->s2.ns, sizeof(e->s.ns));
+		return s2_challenge_build(&d->s2, &e->s2, e->reply, sizeof(e->reply),
+					  &e->reply_len);
+	}
+	e->s = m->m1.s;
+	if (ckq_random(e->s.sid, sizeof(e->s.sid)) < 0 ||
+	    ckq_random(e->s.ns, sizeof(e->s.ns)) < 0)
+		return CKQ_ERR_RANDOM;
+	return proto_challenge_build(d->server, &e->s, e->reply, sizeof(e->reply),
+				     &e->reply_len);
+}
+
+static void handle_request(struct ckqd *d, const struct pkt_udp *p, uint8_t suite)
+{
+	struct msg1 m;
+	const struct ckq_request *req;
 	struct ckq_user *u;
-	struct ckq_key *ukey = NULL;
 	struct pending_entry *e;
 	uint8_t h1[CKQ_HASH_LEN];
 	uint64_t now = d->now(), step = 0, skew, now_ms = mono_ms();
@@ -212,12 +297,14 @@ static void handle_request(struct ckqd *d, const struct pkt_udp *p)
 	size_t core = 0;
 	int ret;
 
+	memset(&m, 0, sizeof(m));
+	m.suite = suite;
 	/* H1 and everything but the mac2 check read the core: a mac2 changes no digest. */
-	if (proto_request_core_len(d->server, p->payload, p->payload_len, &core) < 0 ||
+	if (request_core_len(d, suite, p, &core) < 0 ||
 	    proto_digest(p->payload, core, h1) < 0)
 		return;
 	/*
-	 * The shared tables are read and changed under d->lock; the RSA work
+	 * The shared tables are read and changed under d->lock; the key work
 	 * in between runs unlocked, in parallel on every queue worker.
 	 */
 	pthread_mutex_lock(&d->lock);
@@ -248,7 +335,7 @@ static void handle_request(struct ckqd *d, const struct pkt_udp *p)
 	if (core < p->payload_len)
 		proven = mac2_valid(d, p, core, now_ms);
 	if (loaded && !proven) {
-		send_cookie(d, p, core, now_ms);
+		send_cookie(d, p, suite, core, now_ms);
 		pthread_mutex_unlock(&d->lock);
 		return;
 	}
@@ -259,30 +346,29 @@ static void handle_request(struct ckqd *d, const struct pkt_udp *p)
 		return;
 	}
 	pthread_mutex_unlock(&d->lock);
-	ret = proto_request_open(d->server, p->payload, core, &m);
-	if (ret < 0) {
+	if (request_open(d, p, core, &m) < 0) {
 		refuse(d, p, NULL, CKQ_REFUSE_UNDECRYPTABLE);
-		return;
+		goto out;
 	}
-	u = userdb_find(d->users, m.req.user);
+	req = m.req;
+	u = userdb_find(d->users, req->user);
 	if (!u) {
-		refuse(d, p, m.req.user, CKQ_REFUSE_UNKNOWN_USER);
+		refuse(d, p, req->user, CKQ_REFUSE_UNKNOWN_USER);
 		goto out;
 	}
 	if (u->revoked) {
 		refuse(d, p, u->name, CKQ_REFUSE_REVOKED);
 		goto out;
 	}
-	/* Users' keys are kept packed; this knock's, unpacked, lives until message 3. */
-	if (key_unpack(u->pub, &ukey) < 0) {
+	ret = request_verify(d, u, &m);
+	if (ret == CKQ_ERR_SIGNATURE) {
+		refuse(d, p, u->name, CKQ_REFUSE_BAD_SIGNATURE);
+		goto out;
+	} else if (ret < 0) {
 		log_rl(&d->rl_error, LOG_ERR, "cannot unpack %s's key", u->name);
 		goto out;
 	}
-	if (proto_request_verify(d->server, ukey, &m) < 0) {
-		refuse(d, p, u->name, CKQ_REFUSE_BAD_SIGNATURE);
-		goto out;
-	}
-	skew = m.req.timestamp > now ? m.req.timestamp - now : now - m.req.timestamp;
+	skew = req->timestamp > now ? req->timestamp - now : now - req->timestamp;
 	if (skew > d->conf.freshness) {
 		refuse(d, p, u->name, CKQ_REFUSE_STALE_TIMESTAMP);
 		goto out;
@@ -299,16 +385,16 @@ static void handle_request(struct ckqd *d, const struct pkt_udp *p)
 	 * A client behind NAT may leave the address to us, if its user may:
 	 * the grant then goes to whatever address the request came from.
 	 */
-	if (m.req.addr.family == CKQ_AF_ANY) {
+	if (req->addr.family == CKQ_AF_ANY) {
 		if (!u->nat) {
 			refuse(d, p, u->name, CKQ_REFUSE_NAT_NOT_ALLOWED);
 			goto out;
 		}
-	} else if (!addr_equal(&m.req.addr, &p->src)) {
+	} else if (!addr_equal(&req->addr, &p->src)) {
 		refuse(d, p, u->name, CKQ_REFUSE_ADDRESS_MISMATCH);
 		goto out;
 	}
-	if (!user_may(u, m.req.proto, m.req.port)) {
+	if (!user_may(u, req->proto, req->port)) {
 		refuse(d, p, u->name, CKQ_REFUSE_PORT_NOT_ALLOWED);
 		goto out;
 	}
@@ -319,28 +405,28 @@ static void handle_request(struct ckqd *d, const struct pkt_udp *p)
 	pthread_mutex_lock(&d->lock);
 	locked = true;
 	/* Even the right code: a thief must not learn that a guess was right. */
-	if (otpguard_locked(&d->otpguard, u->name, ukey->fp, now) &&
+	if (otpguard_locked(&d->otpguard, u->name, user_key_fp(u), now) &&
 	    !unlock_requested(d, u->name, now)) {
 		refuse(d, p, u->name, CKQ_REFUSE_OTP_LOCKED);
 		goto out;
 	}
-	if (totp_verify(u->totp, u->totp_len, now, m.req.otp, u->totp_last_step, &step) < 0) {
+	if (totp_verify(u->totp, u->totp_len, now, req->otp, u->totp_last_step, &step) < 0) {
 		/*
 		 * Remembered, so that its retransmissions are refused as replays
 		 * before any key work, and one wrong code is charged once.
 		 */
-		replay_check_add(d->replay, h1, now, m.req.timestamp + d->conf.freshness + 1);
-		wrong_code(d, p, u, ukey, m.req.otp, now);
+		replay_check_add(d->replay, h1, now, req->timestamp + d->conf.freshness + 1);
+		wrong_code(d, p, u, req->otp, now);
 		goto out;
 	}
-	ret = replay_check_add(d->replay, h1, now, m.req.timestamp + d->conf.freshness + 1);
+	ret = replay_check_add(d->replay, h1, now, req->timestamp + d->conf.freshness + 1);
 	if (ret < 0) {
 		refuse(d, p, u->name,
 		       ret == CKQ_ERR_FULL ? CKQ_REFUSE_REPLAY_CACHE_FULL : CKQ_REFUSE_REPLAY);
 		goto out;
 	}
 	u->totp_last_step = step;
-	otpguard_success(&d->otpguard, u->name, ukey->fp);
+	otpguard_success(&d->otpguard, u->name, user_key_fp(u));
 	d->state_dirty = true;
 	/* Saved now unless saved within the second: the sweep catches up. */
 	if (d->conf.state_dir[0] && mono_ms() - d->state_saved_ms >= 1000) {
@@ -353,31 +439,26 @@ static void handle_request(struct ckqd *d, const struct pkt_udp *p)
 		log_rl(&d->rl_error, LOG_WARNING,
 		       "pending table full (%zu): dropped the oldest challenge",
 		       d->pending.cap);
-	e->s = m.s;
-	if (ckq_random(e->s.sid, sizeof(e->s.sid)) < 0 ||
-	    ckq_random(e->s.ns, sizeof(e->s.ns)) < 0 ||
-	    proto_challenge_build(d->server, &e->s, e->reply, sizeof(e->reply),
-				  &e->reply_len) < 0) {
+	if (challenge_build(d, e, &m) < 0) {
 		log_rl(&d->rl_error, LOG_ERR, "cannot build a challenge");
 		pending_release(&d->pending, e);
 		goto out;
 	}
 	e->src = p->src;
 	e->sport = p->sport;
-	e->ukey = ukey;
-	ukey = NULL;
+	memcpy(e->ufp, user_key_fp(u), CKQ_FP_LEN);
 	memcpy(e->user, u->name, sizeof(e->user));
-	e->request = m.req.request;
-	e->proto = m.req.proto;
-	e->port = m.req.port;
-	e->duration = grant_time(d, u, m.req.duration);
+	e->request = req->request;
+	e->proto = req->proto;
+	e->port = req->port;
+	e->duration = grant_time(d, u, req->duration);
 	e->expires_ms = mono_ms() + (uint64_t)d->conf.challenge_timeout * 1000;
 	pending_index(&d->pending, e);
 	send_reply(d, p, e->reply, e->reply_len);
 out:
 	if (locked)
 		pthread_mutex_unlock(&d->lock);
-	key_free(ukey);
+	key_free(m.ukey);
 	wipe(&m, sizeof(m));
 }
 
@@ -414,8 +495,10 @@ static void grant_locked(struct ckqd *d, const struct pkt_udp *p, struct pending
 		pending_release(&d->pending, e);
 		return;
 	}
-	if (proto_result_build(d->server, &e->s, &res, e->reply, sizeof(e->reply),
-			       &e->reply_len) < 0) {
+	if ((e->suite == CKQ_SUITE_2 ?
+	     s2_result_build(&d->s2, &e->s2, &res, e->reply, sizeof(e->reply), &e->reply_len) :
+	     proto_result_build(d->server, &e->s, &res, e->reply, sizeof(e->reply),
+				&e->reply_len)) < 0) {
 		log_rl(&d->rl_error, LOG_ERR, "cannot build a result");
 		pending_release(&d->pending, e);
 		return;
@@ -437,16 +520,17 @@ static void grant_locked(struct ckqd *d, const struct pkt_udp *p, struct pending
 
 /*
  * The pending entry of a message 3, under d->lock: NULL (refused) unless it
- * is there, for this source, and not answered yet; an answered one gets its
- * stored result again if this is the same message.
+ * is there, of this suite, for this source, and not answered yet; an
+ * answered one gets its stored result again if this is the same message.
  */
 static struct pending_entry *response_entry(struct ckqd *d, const struct pkt_udp *p,
-					    const uint8_t sid[CKQ_SID_LEN],
+					    uint8_t suite, const uint8_t sid[CKQ_SID_LEN],
 					    const uint8_t h3[CKQ_HASH_LEN])
 {
 	struct pending_entry *e = pending_by_sid(&d->pending, sid);
 
-	if (!e || !addr_equal(&e->src, &p->src)) {
+	/* A session remembers its suite (doc/protocol.md 11.10). */
+	if (!e || e->suite != suite || !addr_equal(&e->src, &p->src)) {
 		refuse(d, p, NULL, CKQ_REFUSE_UNKNOWN_SESSION);
 		return NULL;
 	}
@@ -463,31 +547,61 @@ static struct pending_entry *response_entry(struct ckqd *d, const struct pkt_udp
 	return e;
 }
 
+/* The session index of a message 3 that passed its suite's pre-check. */
+static int response_sid(uint8_t suite, const struct pkt_udp *p, uint8_t sid[CKQ_SID_LEN])
+{
+	struct cur c = cur_init(p->payload, p->payload_len);
+
+	if (suite != CKQ_SUITE_2)
+		return proto_response_sid(p->payload, p->payload_len, sid);
+	cur_take(&c, CKQ_HDR_LEN);
+	return cur_copy(&c, sid, CKQ_SID_LEN) ? 0 : CKQ_ERR_TRUNCATED;
+}
+
+/*
+ * Message 3's check, on a copy of the session: suite 1 verifies the
+ * user's signature, suite 2 opens it under K_c2s (no public-key work).
+ */
+static bool response_verified(struct ckqd *d, const struct pkt_udp *p, const struct ckq_user *u,
+			      uint8_t suite, const struct ckq_session *s,
+			      const struct s2_session *s2)
+{
+	struct ckq_key *ukey = NULL;
+	bool ok;
+
+	if (suite == CKQ_SUITE_2)
+		return s2_response_open(&d->s2, s2, p->payload, p->payload_len) == 0;
+	ok = key_unpack(u->pub, &ukey) == 0 &&
+	     proto_response_open(d->server, ukey, s, p->payload, p->payload_len) == 0;
+	key_free(ukey);
+	return ok;
+}
+
 /*
  * Message 3: the tables are read, and the grant made, under d->lock; the
- * public-key check in between runs unlocked, on a copy of the session and
- * a key of its own, so that no datagram holds the lock for a key operation.
- * The entry is looked up again afterwards: it may have expired, been
- * evicted or been answered by another worker meanwhile.
+ * check in between runs unlocked, on a copy of the session and a key of
+ * its own, so that no datagram holds the lock for a key operation. The
+ * entry is looked up again afterwards: it may have expired, been evicted
+ * or been answered by another worker meanwhile.
  */
-static void handle_response(struct ckqd *d, const struct pkt_udp *p)
+static void handle_response(struct ckqd *d, const struct pkt_udp *p, uint8_t suite)
 {
 	struct pending_entry *e;
 	const struct ckq_user *u;
 	struct ckq_session s;
-	struct ckq_key *ukey = NULL;
+	struct s2_session s2;
 	uint8_t sid[CKQ_SID_LEN], h3[CKQ_HASH_LEN];
 	char user[CKQ_USER_MAX + 1];
 	bool verified;
 
-	if (proto_response_sid(p->payload, p->payload_len, sid) < 0) {
+	if (response_sid(suite, p, sid) < 0) {
 		refuse(d, p, NULL, CKQ_REFUSE_UNKNOWN_SESSION);
 		return;
 	}
 	if (proto_digest(p->payload, p->payload_len, h3) < 0)
 		return;
 	pthread_mutex_lock(&d->lock);
-	e = response_entry(d, p, sid, h3);
+	e = response_entry(d, p, suite, sid, h3);
 	if (!e) {
 		pthread_mutex_unlock(&d->lock);
 		return;
@@ -495,22 +609,22 @@ static void handle_response(struct ckqd *d, const struct pkt_udp *p)
 	/* users_lock is held for reading around all of this: u stays valid. */
 	u = userdb_find(d->users, e->user);
 	/* A reload in between may have given the user another key: the old one is done. */
-	if (!u || u->revoked || !ct_equal(u->pub->fp, e->ukey->fp, CKQ_FP_LEN)) {
+	if (!u || u->revoked || user_suite(u) != e->suite ||
+	    !ct_equal(user_key_fp(u), e->ufp, CKQ_FP_LEN)) {
 		refuse(d, p, e->user, u ? CKQ_REFUSE_REVOKED : CKQ_REFUSE_UNKNOWN_USER);
 		pending_release(&d->pending, e);
 		pthread_mutex_unlock(&d->lock);
 		return;
 	}
 	s = e->s;
+	s2 = e->s2;
 	memcpy(user, e->user, sizeof(user));
 	pthread_mutex_unlock(&d->lock);
 
-	verified = key_unpack(u->pub, &ukey) == 0 &&
-		   proto_response_open(d->server, ukey, &s, p->payload, p->payload_len) == 0;
-	key_free(ukey);
+	verified = response_verified(d, p, u, suite, &s, &s2);
 
 	pthread_mutex_lock(&d->lock);
-	e = response_entry(d, p, sid, h3);
+	e = response_entry(d, p, suite, sid, h3);
 	if (e && (!ct_equal(e->s.h1, s.h1, CKQ_HASH_LEN) || !ct_equal(e->s.ns, s.ns, CKQ_NONCE_LEN))) {
 		/* The slot was given to another knock meanwhile. */
 		refuse(d, p, NULL, CKQ_REFUSE_UNKNOWN_SESSION);
@@ -522,6 +636,7 @@ static void handle_response(struct ckqd *d, const struct pkt_udp *p)
 		grant_locked(d, p, e, h3);
 	pthread_mutex_unlock(&d->lock);
 	wipe(&s, sizeof(s));
+	wipe(&s2, sizeof(s2));
 }
 
 void engine_counters(struct ckqd *d, struct ckq_stats *out)
@@ -537,6 +652,34 @@ void engine_counters(struct ckqd *d, struct ckq_stats *out)
 }
 
 /*
+ * The header's suite byte picks the layout checks, the server key and the
+ * mac1 key (doc/protocol.md 11.5); without server-x25519.key a suite 2
+ * datagram is junk. The message type, or a negative code.
+ */
+static int precheck(struct ckqd *d, const struct pkt_udp *p, uint8_t *suite)
+{
+	struct cur c = cur_init(p->payload, p->payload_len);
+	uint8_t sid[CKQ_SID_LEN];
+
+	cur_take(&c, 4);	/* magic and version: each suite's parser checks them */
+	*suite = cur_u8(&c);
+	if (c.err || *suite != CKQ_SUITE_2) {
+		*suite = CKQ_SUITE_1;
+		return proto_precheck(d->server, p->payload, p->payload_len);
+	}
+	if (!d->x25519)
+		return CKQ_ERR_SUITE;
+	switch (cur_u8(&c)) {
+	case CKQ_MSG_REQUEST:
+		return s2_request_precheck(&d->s2, p->payload, p->payload_len);
+	case CKQ_MSG_RESPONSE:
+		return s2_response_precheck(&d->s2, p->payload, p->payload_len, sid);
+	default:
+		return CKQ_ERR_TYPE;
+	}
+}
+
+/*
  * Every knock packet is dropped: it never reaches a socket, and nothing is
  * bypassed. Junk touches nothing shared between the workers: no lock, no
  * common counter.
@@ -546,6 +689,7 @@ int engine_packet(const uint8_t *pkt, size_t len, void *arg)
 	struct worker *w = arg;
 	struct ckqd *d = w->d;
 	struct pkt_udp p;
+	uint8_t suite;
 	int type;
 
 	WCNT_INC(w->packets);
@@ -553,7 +697,7 @@ int engine_packet(const uint8_t *pkt, size_t len, void *arg)
 		WCNT_INC(w->junk);
 		return NF_DROP;
 	}
-	type = proto_precheck(d->server, p.payload, p.payload_len);
+	type = precheck(d, &p, &suite);
 	if (type < 0) {
 		WCNT_INC(w->junk);
 		log_rl(&d->rl_junk, LOG_DEBUG, "junk dropped: %s", ckq_strerror(type));
@@ -561,9 +705,9 @@ int engine_packet(const uint8_t *pkt, size_t len, void *arg)
 	}
 	pthread_rwlock_rdlock(&d->users_lock);
 	if (type == CKQ_MSG_REQUEST)
-		handle_request(d, &p);
+		handle_request(d, &p, suite);
 	else
-		handle_response(d, &p);
+		handle_response(d, &p, suite);
 	pthread_rwlock_unlock(&d->users_lock);
 	return NF_DROP;
 }

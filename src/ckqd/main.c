@@ -265,7 +265,7 @@ int main(int argc, char *argv[])
 	uid_t uid;
 	gid_t gid;
 	size_t i;
-	int opt, ret = 1;
+	int opt, r, ret = 1;
 
 	/* Under valgrind our name would be memcheck's; ckq-admin looks for ckqd. */
 	prctl(PR_SET_NAME, "ckqd", 0, 0, 0);
@@ -320,6 +320,14 @@ int main(int argc, char *argv[])
 		log_err("%s", err);
 		goto out;
 	}
+	/* Read as root, like server.key; without it suite 2 is off (doc/protocol.md 11). */
+	r = server_x25519_load(d.dir, &d.x25519, err, sizeof(err));
+	if (r == 0)
+		r = s2_server_init(d.x25519->pub, d.x25519, &d.s2);
+	if (r < 0 && r != CKQ_ERR_NOENT) {
+		log_err("%s", err[0] ? err : ckq_strerror(r));
+		goto out;
+	}
 	if (conf_user_lookup(d.conf.user, &uid, &gid, err, sizeof(err)) < 0) {
 		log_err("%s/ckqd.conf: %s", d.dir, err);
 		goto out;
@@ -330,6 +338,12 @@ int main(int argc, char *argv[])
 		key_fp_str(d.server->fp, fp);
 		printf("configuration in %s is valid: knock port udp/%u, queue %u, %zu users, server key %s\n",
 		       d.dir, d.conf.knock_port, d.conf.queue, d.users->n, fp);
+		if (d.x25519) {
+			key_fp_str(d.s2.fp, fp);
+			printf("suite 2 on: X25519 key %s\n", fp);
+		} else {
+			printf("suite 2 off: no %s/" CKQ_SERVER_X25519_KEY "\n", d.dir);
+		}
 		printf("ckqd runs as user %s (uid %u, gid %u) with only " SANDBOX_CAPS "\n",
 		       d.conf.user, (unsigned int)uid, (unsigned int)gid);
 		for (i = 0; i < d.users->n; i++)
@@ -438,8 +452,9 @@ int main(int argc, char *argv[])
 	else
 		snprintf(err, sizeof(err), "queue %u", d.conf.queue);
 	if (!__atomic_load_n(&d.failed, __ATOMIC_RELAXED))
-		log_notice("ready: knock port udp/%u on %s, %zu user%s", d.conf.knock_port, err,
-			   d.users->n, d.users->n == 1 ? "" : "s");
+		log_notice("ready: knock port udp/%u on %s, %zu user%s, suite 2 %s",
+			   d.conf.knock_port, err, d.users->n, d.users->n == 1 ? "" : "s",
+			   d.x25519 ? "on" : "off");
 	while (!EXITING()) {
 		uint64_t now_ms;
 
@@ -505,5 +520,7 @@ out:
 	pending_free(&d.pending);
 	userdb_free(d.users);
 	key_free(d.server);
+	x25519_free(d.x25519);
+	wipe(&d.s2, sizeof(d.s2));
 	return ret;
 }

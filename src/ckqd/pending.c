@@ -90,10 +90,6 @@ void pending_free(struct pending *p)
 		p->ix = NULL;
 	}
 	if (p->e) {
-		size_t i;
-
-		for (i = 0; i < p->cap; i++)
-			key_free(p->e[i].ukey);
 		wipe(p->e, p->cap * sizeof(*p->e));
 		free(p->e);
 		p->e = NULL;
@@ -228,7 +224,6 @@ void pending_release(struct pending *p, struct pending_entry *e)
 		x->free = i;
 		p->count--;
 	}
-	key_free(e->ukey);
 	wipe(e, sizeof(*e));
 }
 

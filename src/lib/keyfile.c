@@ -40,3 +40,17 @@ int key_pair_write(const struct ckq_key *key, const char *key_path, const char *
 	*failed = NULL;
 	return 0;
 }
+
+int key_text_pair_write(const char *key_text, size_t key_len, const char *pub_text,
+			size_t pub_len, const char *key_path, const char *pub_path,
+			const char **failed)
+{
+	*failed = key_path;
+	if (file_write_atomic(key_path, key_text, key_len, 0600) < 0)
+		return CKQ_ERR_IO;
+	*failed = pub_path;
+	if (file_write_atomic(pub_path, pub_text, pub_len, 0644) < 0)
+		return CKQ_ERR_IO;
+	*failed = NULL;
+	return 0;
+}
