@@ -392,6 +392,8 @@ suite2_speed() {
 	fig x25519_rate "$(kv x25519_1 "$s2")" ops/s
 	fig ed25519_verify_rate "$(kv ed25519_verify_1 "$s2")" ops/s
 	# Both floors from s2_speed's interleaved slices: the same moment.
+	fig rsa2048_priv_rate_interleaved "$(kv rsa_priv_1 "$s2")" ops/s
+	fig rsa2048_verify_rate_interleaved "$(kv rsa_verify_1 "$s2")" ops/s
 	floor1=$(kv crypto_floor1_1 "$s2")
 	fig crypto_floor1_rate "$floor1" knocks/s
 	fig crypto_floor2_rate "$(kv crypto_floor2_1 "$s2")" knocks/s
