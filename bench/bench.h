@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "crypto.h"
+#include "crypto25519.h"
 #include "totp.h"
 
 /* Users are named u00000, u00001...: one TOTP code each per knock. */
@@ -80,6 +81,23 @@ static inline struct ckq_key *bench_load_key(const char *path, bool priv)
 	free(pem);
 	fclose(f);
 	return k;
+}
+
+/* The seed of a suite 2 client key file (Ed25519 PKCS#8 PEM), or -1. */
+static inline int bench_ed25519_load(const char *path, uint8_t seed[CKQ_ED25519_LEN])
+{
+	char buf[1024];
+	size_t n;
+	int ret;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	ret = ed25519_seed_from_pem(buf, n, seed);
+	wipe(buf, sizeof(buf));
+	return ret < 0 ? -1 : 0;
 }
 
 #endif

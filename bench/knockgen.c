@@ -6,12 +6,15 @@
  * part costs the client what a knock must cost it online: one RSA signature
  * (message 3) and two AEAD openings.
  *
- *   knockgen -s SERVER -k server.pub -K KEYDIR -P POOL -f FIRST -n COUNT
+ *   knockgen [-2] -s SERVER -k server.pub -K KEYDIR -P POOL -f FIRST -n COUNT
  *            -S FIRST_SOURCE [-w WINDOW] [-T TIMEOUT_MS] [-a ATTEMPTS]
  *            [-t SECONDS] [-p PORT] [-o LATENCY_FILE]
  *
  * Knock i is user u<FIRST+i> with key k<(FIRST+i) % POOL>, from FIRST_SOURCE
- * + i. The latency of a knock runs from the first send of message 1 to the
+ * + i. With -2 the knocks are suite 2's (doc/protocol.md 11), with the
+ * Ed25519 keys e<N>.key of mkusers keys2 and the X25519 key of server.pub;
+ * message 1 is signed beforehand too, and a suite 2 client signs nothing
+ * online. The latency of a knock runs from the first send of message 1 to the
  * receipt of message 4, which ckqd sends once the ipset entry exists.
  * Prints "key value" lines.
  */
@@ -26,8 +29,10 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "conf.h"
 #include "err.h"
 #include "proto.h"
+#include "proto2.h"
 
 enum { PH_FREE, PH_CHALLENGE, PH_RESULT };
 
@@ -35,6 +40,7 @@ struct knock {
 	uint8_t m1[CKQ_MSG_MAX];
 	size_t m1_len, m1_core;	/* core: without the mac2 a cookie adds */
 	struct ckq_session s;
+	struct s2_session s2;	/* -2 */
 	const struct ckq_key *client;
 	uint32_t src;
 	uint64_t latency_ns;	/* 0: not granted */
@@ -49,6 +55,15 @@ struct slot {
 	uint8_t m3[CKQ_MSG_MAX];
 	size_t m3_len;
 };
+
+/* Suite 2 (-2): the server's X25519 key and the users' Ed25519 keys. */
+static bool suite2;
+static struct s2_server srv2;
+struct ed_user {
+	uint8_t seed[CKQ_ED25519_LEN];
+	struct ckq_sshkey key;
+};
+static struct ed_user *pool2;
 
 struct opts {
 	uint32_t server, source;
@@ -85,9 +100,24 @@ static int prepare(const struct opts *o, const struct ckq_key *server,
 		    totp_code(secret, sizeof(secret), step * TOTP_STEP, TOTP_DIGITS, &req.otp) < 0 ||
 		    ckq_random(req.nc, sizeof(req.nc)) < 0)
 			return -1;
-		kn[i].client = pool[u % o->pool];
-		ret = proto_request_build(server, kn[i].client, &req, &kn[i].s, kn[i].m1,
-					  sizeof(kn[i].m1), &kn[i].m1_len);
+		if (suite2) {
+			const struct ed_user *e = &pool2[u % o->pool];
+			struct s2_request_state st;
+			uint8_t sig[CKQ_ED25519_SIG_LEN];
+			const uint8_t *tbs;
+			size_t tbs_len;
+
+			ret = s2_request_begin(&srv2, &e->key, &req, &st, &tbs, &tbs_len);
+			if (ret == 0 && (ret = ed25519_sign(e->seed, tbs, tbs_len, sig)) < 0)
+				s2_request_abort(&st);
+			if (ret == 0)
+				ret = s2_request_end(&st, sig, sizeof(sig), &kn[i].s2, kn[i].m1,
+						     sizeof(kn[i].m1), &kn[i].m1_len);
+		} else {
+			kn[i].client = pool[u % o->pool];
+			ret = proto_request_build(server, kn[i].client, &req, &kn[i].s, kn[i].m1,
+						  sizeof(kn[i].m1), &kn[i].m1_len);
+		}
 		kn[i].m1_core = kn[i].m1_len;
 		wipe(secret, sizeof(secret));
 		if (ret < 0) {
@@ -149,7 +179,32 @@ static int slot_input(const struct ckq_key *server, struct slot *sl, struct knoc
 
 		if (n < 0)
 			return 0;
-		if (sl->phase == PH_CHALLENGE) {
+		if (suite2 && sl->phase == PH_CHALLENGE) {
+			uint8_t cookie[CKQ_COOKIE_LEN];
+
+			if (s2_cookie_open(&srv2, k->m1, k->m1_core, buf, (size_t)n, cookie) == 0) {
+				if (proto_request_set_mac2(k->m1, k->m1_core, sizeof(k->m1), cookie,
+							   &k->m1_len) == 0 &&
+				    send(sl->fd, k->m1, k->m1_len, 0) < 0 && errno != EAGAIN)
+					return 1;
+				continue;
+			}
+			if (s2_challenge_open(&srv2, &k->s2, buf, (size_t)n) < 0)
+				continue;
+			if (s2_response_build(&srv2, &k->s2, sl->m3, sizeof(sl->m3), &sl->m3_len) < 0)
+				return 1;
+			sl->phase = PH_RESULT;
+			sl->sent = bench_ns();
+			sl->tries = 1;
+			if (send(sl->fd, sl->m3, sl->m3_len, 0) < 0 && errno != EAGAIN)
+				return 1;
+		} else if (suite2) {
+			if (s2_result_open(&srv2, &k->s2, buf, (size_t)n, &res) < 0)
+				continue;
+			if (res.status == CKQ_RES_GRANTED)
+				k->latency_ns = bench_ns() - sl->t0;
+			return 1;
+		} else if (sl->phase == PH_CHALLENGE) {
 			uint8_t cookie[CKQ_COOKIE_LEN];
 
 			/* ckqd under load: prove the address with the mac2, as ckq does. */
@@ -295,7 +350,7 @@ static int run(const struct opts *o, const struct ckq_key *server, struct knock 
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: knockgen -s SERVER -k server.pub -K KEYDIR -P POOL -f FIRST -n COUNT\n"
+	fprintf(stderr, "usage: knockgen [-2] -s SERVER -k server.pub -K KEYDIR -P POOL -f FIRST -n COUNT\n"
 		"                -S FIRST_SOURCE [-w WINDOW] [-T TIMEOUT_MS] [-a ATTEMPTS]\n"
 		"                [-t SECONDS] [-p PORT] [-o LATENCY_FILE]\n");
 	exit(2);
@@ -314,8 +369,9 @@ int main(int argc, char *argv[])
 	unsigned int i;
 	int opt, rc;
 
-	while ((opt = getopt(argc, argv, "s:p:k:K:P:f:n:S:w:T:a:t:o:")) != -1) {
+	while ((opt = getopt(argc, argv, "2s:p:k:K:P:f:n:S:w:T:a:t:o:")) != -1) {
 		switch (opt) {
+		case '2': suite2 = true; break;
 		case 's': have_server = bench_parse_ipv4(optarg, &o.server) == 0; break;
 		case 'p': o.port = (uint16_t)strtoul(optarg, NULL, 10); break;
 		case 'k': o.server_key = optarg; break;
@@ -342,11 +398,35 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 	pool = calloc(o.pool, sizeof(*pool));
+	pool2 = calloc(o.pool, sizeof(*pool2));
 	kn = calloc(o.count, sizeof(*kn));
-	if (!pool || !kn)
+	if (!pool || !pool2 || !kn)
 		return 1;
+	if (suite2) {
+		struct server_pubkeys pk;
+		char err[256];
+
+		if (server_pub_load(o.server_key, &pk, err, sizeof(err)) < 0 || !pk.has_x25519 ||
+		    s2_server_init(pk.x25519, NULL, &srv2) < 0) {
+			fprintf(stderr, "knockgen: no X25519 key in %s\n", o.server_key);
+			return 1;
+		}
+		server_pubkeys_clear(&pk);
+	}
 	for (i = 0; i < o.pool; i++) {
-		snprintf(path, sizeof(path), "%s/k%u.key", o.keydir, i);
+		snprintf(path, sizeof(path), "%s/%c%u.key", o.keydir, suite2 ? 'e' : 'k', i);
+		if (suite2) {
+			uint8_t blob[64];
+
+			memcpy(blob, "\0\0\0\x0bssh-ed25519\0\0\0\x20", 19);
+			if (bench_ed25519_load(path, pool2[i].seed) < 0 ||
+			    ed25519_public(pool2[i].seed, blob + 19) < 0 ||
+			    sshkey_from_blob(blob, 51, &pool2[i].key) < 0) {
+				fprintf(stderr, "knockgen: cannot load %s\n", path);
+				return 1;
+			}
+			continue;
+		}
 		pool[i] = bench_load_key(path, true);
 		if (!pool[i]) {
 			fprintf(stderr, "knockgen: cannot load %s\n", path);
@@ -359,6 +439,8 @@ int main(int argc, char *argv[])
 	for (i = 0; i < o.pool; i++)
 		key_free(pool[i]);
 	free(pool);
+	wipe(pool2, o.pool * sizeof(*pool2));
+	free(pool2);
 	key_free(server);
 	wipe(kn, o.count * sizeof(*kn));
 	free(kn);

@@ -11,7 +11,8 @@
  * second), rsa_verify_1, mac1_1 (a second, 601 bytes each). With -c, also
  * knock_crypto_1: knocks a second that ckqd's share of the protocol allows
  * on one core, every call ckqd makes from the pre-check of message 1 to the
- * result, timed in this process with no I/O (the client's work untimed).
+ * result, timed in this process with no I/O (the client's work untimed),
+ * and msg1_len to msg4_len, the sizes of that knock's messages.
  *
  *   rsa_speed -k server.key [-c client.key] [-s SECONDS] [-j THREADS]
  */
@@ -29,6 +30,7 @@ static struct ckq_key *key;
 static uint8_t ct[CKQ_RSA_MAX_BYTES], sig[CKQ_RSA_MAX_BYTES];
 static size_t ct_len, sig_len;
 static double seconds = 1.0;
+static size_t sizes[4];		/* the last knock's messages 1 to 4, in bytes */
 
 struct job {
 	pthread_t t;
@@ -114,6 +116,10 @@ static int knock_once(const struct ckq_key *client, const struct ckq_pub *pub, u
 	    proto_result_build(key, &ss, &res, m4, sizeof(m4), &l4) < 0)
 		goto out;
 	*ns += bench_ns() - t0;
+	sizes[0] = l1;
+	sizes[1] = l2;
+	sizes[2] = l3;
+	sizes[3] = l4;
 	ret = 0;
 out:
 	key_free(ukey);
@@ -186,6 +192,9 @@ int main(int argc, char *argv[])
 				return 1;
 			}
 		printf("knock_crypto_1 %.1f\n", ns ? (double)n / ((double)ns / 1e9) : 0.0);
+		/* As built (user "bench", the keys given, no mac2): doc/protocol.md section 6. */
+		printf("msg1_len %zu\nmsg2_len %zu\nmsg3_len %zu\nmsg4_len %zu\n",
+		       sizes[0], sizes[1], sizes[2], sizes[3]);
 		free(pub);
 		key_free(client);
 	}

@@ -68,6 +68,8 @@ fi
 FLOODERS=${CKQ_BENCH_FLOODERS:-$((NCPU > 1 ? NCPU - 1 : 1))}
 USERS=10000		# enrolled; the knocks below use disjoint ranges of them
 U_HS=0 U_LAT=6000 U_LEGIT=7000 U_OPEN=7100 U_HS_ALL=7200
+U_S2=$USERS		# suite 2 users, enrolled for benchmarks 2 and 3 with suite 2
+HS_RATE='' HS_CPU_RATE=''
 KEY_POOL=4		# client key pairs, shared by the users round robin
 
 # Addresses that exist only in the namespaces made here. The client and
@@ -76,6 +78,7 @@ SV_IP=10.218.0.1 CL_IP=10.218.0.2 SV_IP2=10.218.1.1 FL_IP=10.218.1.2
 CL_RANGE=10.218.128.0/17 FL_RANGE=10.218.64.0/18
 SRC_HS=10.218.128.1 SRC_LAT=10.218.160.1 SRC_LEGIT=10.218.170.1 SRC_OPEN=10.218.180
 SRC_SPA=10.218.190.1 SRC_HS_ALL=10.218.200.1 SRC_FLOOD=10.218.64.1 SRC_SYN=10.218.96.1
+SRC_HS2=10.218.212.1 SRC_LAT2=10.218.240.1
 GRANT_BASE=10.219.0.0 COST_BASE=10.230.0.1
 NS_SV=ckqb-sv-$$ NS_CL=ckqb-cl-$$ NS_FL=ckqb-fl-$$
 KNOCK_PORT=8888 SPA_PORT=62201
@@ -317,7 +320,7 @@ libs=$(pkg-config --libs libnetfilter_queue libnfnetlink libmnl libipset libnftn
 # libckq.a built the same way); a change of flags rebuilds everything.
 cflags="-std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror ${CKQ_BENCH_CFLAGS:-}"
 [ "$(cat "$B/.cflags" 2>/dev/null)" = "$cflags" ] || rm -f "$B/.cflags"
-for p in mkusers knockgen flood nfq_drop rsa_speed grant_cost probe; do
+for p in mkusers knockgen flood nfq_drop rsa_speed s2_speed grant_cost probe; do
 	if [ ! -e "$B/.cflags" ] || [ ! -x "$B/$p" ] || [ "$bench_dir/$p.c" -nt "$B/$p" ] ||
 	   [ "$bench_dir/bench.h" -nt "$B/$p" ] || [ "$builddir/libckq.a" -nt "$B/$p" ]; then
 		# shellcheck disable=SC2086
@@ -375,7 +378,43 @@ echo "# mode: $([ "$quick" = 1 ] && echo quick || echo full); users: $USERS; res
 
 # --- the machine's own limits ----------------------------------------------
 
-RSA_PRIV='' RSA_PRIV_ALL='' KNOCK_CRYPTO=''
+# suite2_speed: suite 2's server crypto (s2_speed) beside suite 1's, in
+# the same run, each ratio suite 2 over suite 1 (higher is better for suite
+# 2): the primitives a knock needs (the floor: one X25519 and one Ed25519
+# verification against one RSA-2048 decryption and two verifications, timed
+# by s2_speed in interleaved slices), ckqd's whole share of a knock without
+# I/O (against rsa_speed -c, run just before), and the messages' sizes as
+# built.
+suite2_speed() {
+	local s1=$TMP/speed.out s2=$TMP/speed2.out floor1 i b1 b2 l1 l2
+	"${ALL_PIN[@]}" "$B/s2_speed" -k "$TMP/etc/server.key" -s "$SPEED_S" >"$s2" ||
+		die "s2_speed failed"
+	fig x25519_rate "$(kv x25519_1 "$s2")" ops/s
+	fig ed25519_verify_rate "$(kv ed25519_verify_1 "$s2")" ops/s
+	# Both floors from s2_speed's interleaved slices: the same moment.
+	fig rsa2048_priv_rate_interleaved "$(kv rsa_priv_1 "$s2")" ops/s
+	fig rsa2048_verify_rate_interleaved "$(kv rsa_verify_1 "$s2")" ops/s
+	floor1=$(kv crypto_floor1_1 "$s2")
+	fig crypto_floor1_rate "$floor1" knocks/s
+	fig crypto_floor2_rate "$(kv crypto_floor2_1 "$s2")" knocks/s
+	ratio crypto_floor2_rate "$(kv crypto_floor2_1 "$s2")" "$floor1"
+	KNOCK_CRYPTO2=$(kv knock_crypto2_1 "$s2")
+	fig handshake_crypto2_rate "$KNOCK_CRYPTO2" knocks/s
+	ratio handshake_crypto2_rate "$KNOCK_CRYPTO2" "$KNOCK_CRYPTO"
+	b1=0 b2=0
+	for i in 1 2 3 4; do
+		l1=$(kv "msg${i}_len" "$s1") l2=$(kv "msg${i}_len" "$s2")
+		fig "suite1_msg${i}_bytes" "$l1" bytes
+		fig "suite2_msg${i}_bytes" "$l2" bytes
+		b1=$((b1 + ${l1:-0})) b2=$((b2 + ${l2:-0}))
+	done
+	fig suite1_knock_bytes "$b1" bytes
+	fig suite2_knock_bytes "$b2" bytes
+	ratio suite2_knock_bytes "$b1" "$b2"
+	fig suite2_msg1_max_bytes "$(kv msg1_max "$s2")" bytes
+}
+
+RSA_PRIV='' RSA_PRIV_ALL='' KNOCK_CRYPTO='' KNOCK_CRYPTO2=''
 if selected speed || selected knock; then
 	"${ALL_PIN[@]}" "$B/rsa_speed" -k "$TMP/etc/server.key" -c "$cache/keys/k0.key" \
 		-s "$SPEED_S" -j "$NCPU" \
@@ -392,6 +431,7 @@ if selected speed || selected knock; then
 	fig handshake_crypto_rate "$KNOCK_CRYPTO" knocks/s
 	ratio handshake_crypto_rate "$KNOCK_CRYPTO" "$RSA_PRIV"
 	fig mac1_rate "$(kv mac1_1 "$TMP/speed.out")" ops/s
+	suite2_speed
 fi
 
 start_ckqd
@@ -549,10 +589,12 @@ if selected knock; then
 	ops1=$(ckqd_ops)
 	granted=$(kv granted "$TMP/hs.out")
 	rate=$(kv rate "$TMP/hs.out")
+	HS_RATE=$rate
 	fig handshake_rate "$rate" knocks/s
 	ratio handshake_rate "$rate" "$RSA_PRIV"
 	cpu_rate=$(awk -v g="$granted" -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" \
 		'BEGIN { if (t > 0) printf "%.1f", g / (t / hz) }')
+	HS_CPU_RATE=$cpu_rate
 	fig handshake_per_cpu_second "$cpu_rate" knocks/s
 	ratio handshake_per_cpu_second "$cpu_rate" "$RSA_PRIV"
 	ratio handshake_per_cpu_second_vs_crypto "$cpu_rate" "$KNOCK_CRYPTO"
@@ -578,6 +620,69 @@ if selected latency || selected fwknop; then
 	fig knock_latency_granted "$(kv granted "$TMP/lat.out")" knocks
 	selected legit && ratio flood_legit_latency_p50_us "$LAT_P50" \
 		"$(kv lat_p50_us "$TMP/legit.out")"
+fi
+
+# --- 2 and 3 with suite 2: handshakes and latency -------------------------------
+
+# suite2_knocks: benchmarks 2 and 3 again with suite 2 knocks (knockgen -2:
+# Ed25519 users of their own, enrolled now and read by a ckqd started
+# again, so the memory figures above count the 10,000 suite 1 users
+# alone), against the suite 1 figures of this run: knocks a second and a
+# second of ckqd's CPU, X25519 and Ed25519 operations per knock (ckqd's
+# private and public key operation counters), and the knock-to-grant
+# latency.
+suite2_knocks() {
+	local ops0 ops1 t0 t1 granted rate cpu_rate p0 u0 p1 u1 p50
+	[ -e "$TMP/etc/server-x25519.key" ] || { note "no server-x25519.key: no suite 2 knocks"; return 0; }
+	"$B/mkusers" keys2 "$cache/keys" "$KEY_POOL" &&
+		"$B/mkusers" users2 "$TMP/etc" "$cache/keys" "$U_S2" $((HS_USERS + LAT_N)) "$KEY_POOL" ||
+		die "cannot make the suite 2 users"
+	# A fresh ckqd and fresh sets, as suite 1's knocks had: ckqd scans its
+	# table of grant holders and its pending sessions per knock, so the
+	# thousands of grants suite 1's knocks left would weigh on suite 2's.
+	stop_ckqd
+	ckq_rules
+	start_ckqd
+	if selected knock; then
+		ops0=$(ckqd_ops)
+		t0=$(proc_cpu_ticks "$CKQD_PID" 2>/dev/null)
+		perf_start knock2
+		knockgen hs2 "$U_S2" "$HS_USERS" "$SRC_HS2" 64 "$HS_S" -T 1000 -a 3 -2 ||
+			die "knockgen -2 failed"
+		perf_stop knock2
+		t1=$(proc_cpu_ticks "$CKQD_PID" 2>/dev/null)
+		ops1=$(ckqd_ops)
+		granted=$(kv granted "$TMP/hs2.out")
+		rate=$(kv rate "$TMP/hs2.out")
+		fig handshake2_rate "$rate" knocks/s
+		ratio handshake2_rate "$rate" "$HS_RATE"
+		cpu_rate=$(awk -v g="$granted" -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" \
+			'BEGIN { if (t > 0) printf "%.1f", g / (t / hz) }')
+		fig handshake2_per_cpu_second "$cpu_rate" knocks/s
+		ratio handshake2_per_cpu_second "$cpu_rate" "$HS_CPU_RATE"
+		ratio handshake2_per_cpu_second_vs_crypto "$cpu_rate" "$KNOCK_CRYPTO2"
+		fig handshake2_granted "$granted" knocks
+		fig handshake2_failed "$(kv failed "$TMP/hs2.out")" knocks
+		if [ -n "$ops0" ] && [ -n "$ops1" ] && [ "${granted:-0}" -gt 0 ]; then
+			read -r p0 u0 <<<"$ops0"
+			read -r p1 u1 <<<"$ops1"
+			fig x25519_ops_per_knock2 "$(awk -v d=$((p1 - p0)) -v g="$granted" 'BEGIN { printf "%.3f", d / g }')" ops
+			fig ed25519_ops_per_knock2 "$(awk -v d=$((u1 - u0)) -v g="$granted" 'BEGIN { printf "%.3f", d / g }')" ops
+		fi
+	fi
+	if selected latency; then
+		knockgen lat2 $((U_S2 + HS_USERS)) "$LAT_N" "$SRC_LAT2" 1 60 -T 1000 -a 3 -2 ||
+			die "knockgen -2 failed"
+		p50=$(kv lat_p50_us "$TMP/lat2.out")
+		fig knock2_latency_p50_us "$p50" us
+		fig knock2_latency_p99_us "$(kv lat_p99_us "$TMP/lat2.out")" us
+		fig knock2_latency_granted "$(kv granted "$TMP/lat2.out")" knocks
+		ratio knock2_latency_p50_us "$LAT_P50" "$p50"
+	fi
+}
+
+if selected knock || selected latency; then
+	suite2_knocks
 fi
 
 # json_ms KEY FILE: hyperfine's KEY (seconds) in milliseconds.

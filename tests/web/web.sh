@@ -48,9 +48,9 @@ if [ "${1:-}" = hook ]; then
 fi
 
 require
-for tool in chromium node npm; do
+for tool in chromium node npm ssh-keygen; do
 	command -v "$tool" >/dev/null 2>&1 ||
-		bail "$tool not found (Debian: apt-get install chromium nodejs npm)"
+		bail "$tool not found (Debian: apt-get install chromium nodejs npm openssh-client)"
 done
 [ -x /usr/bin/chromium ] || bail "/usr/bin/chromium not found (Debian: apt-get install chromium)"
 for f in web.test.js package.json package-lock.json; do
@@ -138,6 +138,9 @@ is "$node_rc" 0 "the browser test ran to its end and passed"
 run in_sv "$CKQ_ADMIN" -c "$ETC" list
 check "ckq-admin list shows carol revoked, as the page left her" grep -Eq "^carol .* revoked$" "$RUN_OUT"
 check "and dave, registered by upload" grep -Eq "^dave .* closed$" "$RUN_OUT"
+erin_fp=$(ssh-keygen -lf "$TMP/ssh-web/erin.pub" 2>/dev/null | awk '{ print $2 }' | sed 's/[+.]/\\&/g')
+check "and erin, with her key type and fingerprint" \
+	grep -Eq "^erin +tcp/22 +ssh-ed25519 +${erin_fp:-none} +closed$" "$RUN_OUT"
 secret=$(totp_secret carol 2>/dev/null || true)
 [ -n "$secret" ] || secret=no-secret
 check_fails "ckq-admin web's output never holds the TOTP secret" grep -q "$secret" "$WEB_OUT"

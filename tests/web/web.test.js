@@ -231,7 +231,14 @@ async function run(ctx, page, cspErrors) {
 		/RSA key of 1024 bits, too small: ckq takes 2048 to 4096 bits/, 'a 1024-bit key is refused as too small');
 	const ec = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' });
 	await tryRegister({ name: 'carol', key: ec, ports: 'tcp/22' },
-		/is a EC key: ckq takes RSA keys/, 'an EC key is refused: RSA only');
+		/is a EC key: ckq takes RSA keys of 2048 to 4096 bits and Ed25519 keys/,
+		'an EC key is refused: RSA and Ed25519 only');
+	const sshDir = path.join(TMP, 'ssh-web');
+	fs.mkdirSync(sshDir, { recursive: true });
+	execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-f', path.join(sshDir, 'rsa')]);
+	await tryRegister({ name: 'carol', key: fs.readFileSync(path.join(sshDir, 'rsa.pub'), 'utf8'), ports: 'tcp/22' },
+		/OpenSSH ssh-rsa key: ckq takes ssh-ed25519 and sk-ssh-ed25519 keys; for RSA use the PEM key of 'ckq keygen'/,
+		'an OpenSSH ssh-rsa line is refused, saying which keys are taken');
 	const priv = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
 	await tryRegister({ name: 'carol', key: priv, ports: 'tcp/22' },
 		/PRIVATE key: only the public key/, 'a private key is refused, and said to be one');
@@ -294,6 +301,21 @@ async function run(ctx, page, cspErrors) {
 	await page.click('form.register button[type=submit]');
 	ok(/user dave exists/.test(await page.locator('#error').textContent()), 'registering dave again is refused');
 
+	// --- erin, an Ed25519 SSH key pasted as a line of authorized_keys (suite 2) ---------
+	execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'erin@laptop', '-f', path.join(sshDir, 'erin')]);
+	const erinLine = fs.readFileSync(path.join(sshDir, 'erin.pub'), 'utf8');
+	const erinFp = execFileSync('ssh-keygen', ['-lf', path.join(sshDir, 'erin.pub')], { encoding: 'utf8' }).split(' ')[1];
+	await page.goto(BASE + '/register');
+	await page.fill('#name', 'erin');
+	await page.fill('#key', `no-pty,from="192.0.2.0/24" ${erinLine}`);
+	await page.fill('#ports', '22');
+	await page.click('form.register button[type=submit]');
+	const erinFlash = (await page.textContent('#flash').catch(() => '')) || '';
+	ok(erinFlash.includes(`erin is registered with the ssh-ed25519 key ${erinFp}`),
+		'erin registers with an authorized_keys line: the page says ssh-ed25519 and the fingerprint ssh-keygen -lf gives', erinFlash);
+	is(fs.readFileSync(path.join(ETC, 'users/erin.pub'), 'utf8'), erinLine,
+		'erin.pub is her OpenSSH line, the options gone, the comment kept');
+
 	// --- a knock with the secret the page showed, seen on the users page ---------------
 	let k = hook('knock', 'open', 'carol');
 	is(k.rc, 0, 'the client namespace knocks as carol with that secret: granted');
@@ -307,6 +329,10 @@ async function run(ctx, page, cspErrors) {
 	ok(/tcp\/22 ssh/.test(await row.locator('ul.ports').textContent()) &&
 		/tcp\/443 https/.test(await row.locator('ul.ports').textContent()), 'her ports, with their service names');
 	ok(/^SHA256:[A-Za-z0-9+/]{43}$/.test(await row.locator('code.fp').textContent()), 'her key fingerprint');
+	is(await row.locator('.keytype').textContent(), 'rsa-2048', 'her key type');
+	is(await page.locator('#user-erin code.fp').textContent(), erinFp,
+		"erin's row: her fingerprint, as ssh-keygen -lf shows it");
+	is(await page.locator('#user-erin .keytype').textContent(), 'ssh-ed25519', 'and her key type');
 	const c1 = await row.locator('.countdown').textContent();
 	await sleep(2200);
 	const c2 = await row.locator('.countdown').textContent();
