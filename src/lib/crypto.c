@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "crypto.h"
+#include "crypto_impl.h"
 #include "err.h"
 
 /* Static, not shared: a process reads its own counts through crypto_stats_now(). */
@@ -269,21 +270,21 @@ int rsa_pss_verify(const struct ckq_key *pub, const struct span *parts, size_t n
 	return EVP_DigestVerifyFinal(md, sig, sig_len) == 1 ? 0 : CKQ_ERR_SIGNATURE;
 }
 
-static void gcm_iv(uint64_t nonce, uint8_t iv[12])
+/* The protocol's nonce: 4 zero bytes and a 64-bit big-endian counter. */
+void aead_counter_iv(uint64_t nonce, uint8_t iv[CKQ_AEAD_IV_LEN])
 {
 	int i;
 
-	memset(iv, 0, 12);
+	memset(iv, 0, CKQ_AEAD_IV_LEN);
 	for (i = 0; i < 8; i++)
-		iv[11 - i] = (uint8_t)(nonce >> (8 * i));
+		iv[CKQ_AEAD_IV_LEN - 1 - i] = (uint8_t)(nonce >> (8 * i));
 }
 
-static int aead_run(bool enc, const uint8_t key[CKQ_SKEY_LEN], uint64_t nonce,
-		    const struct span *aad, size_t naad,
+static int aead_run(const EVP_CIPHER *cipher, bool enc, const uint8_t *key,
+		    const uint8_t iv[CKQ_AEAD_IV_LEN], const struct span *aad, size_t naad,
 		    const uint8_t *in, size_t in_len, uint8_t *out, uint8_t *tag)
 {
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	uint8_t iv[12];
 	int n, ret = enc ? CKQ_ERR_CRYPTO : CKQ_ERR_DECRYPT;
 	size_t i;
 
@@ -291,19 +292,19 @@ static int aead_run(bool enc, const uint8_t key[CKQ_SKEY_LEN], uint64_t nonce,
 		return CKQ_ERR_NOMEM;
 	if (in_len > INT32_MAX)
 		goto out;
-	gcm_iv(nonce, iv);
-	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, iv, enc) != 1)
+	if (EVP_CipherInit_ex(ctx, cipher, NULL, key, iv, enc) != 1)
 		goto out;
 	for (i = 0; i < naad; i++)
-		if (EVP_CipherUpdate(ctx, NULL, &n, aad[i].p, (int)aad[i].n) != 1)
+		if (aad[i].n > INT32_MAX ||
+		    EVP_CipherUpdate(ctx, NULL, &n, aad[i].p, (int)aad[i].n) != 1)
 			goto out;
 	if (in_len && EVP_CipherUpdate(ctx, out, &n, in, (int)in_len) != 1)
 		goto out;
-	if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, CKQ_TAG_LEN, tag) != 1)
+	if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, CKQ_TAG_LEN, tag) != 1)
 		goto out;
 	if (EVP_CipherFinal_ex(ctx, out + in_len, &n) != 1)
 		goto out;
-	if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, CKQ_TAG_LEN, tag) != 1)
+	if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, CKQ_TAG_LEN, tag) != 1)
 		goto out;
 	ret = 0;
 out:
@@ -311,16 +312,16 @@ out:
 	return ret;
 }
 
-int aead_seal(const uint8_t key[CKQ_SKEY_LEN], uint64_t nonce,
-	      const struct span *aad, size_t naad,
-	      const uint8_t *pt, size_t pt_len, uint8_t *out)
+int aead_evp_seal(const EVP_CIPHER *cipher, const uint8_t *key,
+		  const uint8_t iv[CKQ_AEAD_IV_LEN], const struct span *aad, size_t naad,
+		  const uint8_t *pt, size_t pt_len, uint8_t *out)
 {
-	return aead_run(true, key, nonce, aad, naad, pt, pt_len, out, out + pt_len);
+	return aead_run(cipher, true, key, iv, aad, naad, pt, pt_len, out, out + pt_len);
 }
 
-int aead_open(const uint8_t key[CKQ_SKEY_LEN], uint64_t nonce,
-	      const struct span *aad, size_t naad,
-	      const uint8_t *ct, size_t ct_len, uint8_t *pt)
+int aead_evp_open(const EVP_CIPHER *cipher, const uint8_t *key,
+		  const uint8_t iv[CKQ_AEAD_IV_LEN], const struct span *aad, size_t naad,
+		  const uint8_t *ct, size_t ct_len, uint8_t *pt)
 {
 	uint8_t tag[CKQ_TAG_LEN];
 	int ret;
@@ -328,8 +329,28 @@ int aead_open(const uint8_t key[CKQ_SKEY_LEN], uint64_t nonce,
 	if (ct_len < CKQ_TAG_LEN)
 		return CKQ_ERR_TRUNCATED;
 	memcpy(tag, ct + ct_len - CKQ_TAG_LEN, CKQ_TAG_LEN);
-	ret = aead_run(false, key, nonce, aad, naad, ct, ct_len - CKQ_TAG_LEN, pt, tag);
+	ret = aead_run(cipher, false, key, iv, aad, naad, ct, ct_len - CKQ_TAG_LEN, pt, tag);
 	if (ret < 0)
 		wipe(pt, ct_len - CKQ_TAG_LEN);
 	return ret;
+}
+
+int aead_seal(const uint8_t key[CKQ_SKEY_LEN], uint64_t nonce,
+	      const struct span *aad, size_t naad,
+	      const uint8_t *pt, size_t pt_len, uint8_t *out)
+{
+	uint8_t iv[CKQ_AEAD_IV_LEN];
+
+	aead_counter_iv(nonce, iv);
+	return aead_evp_seal(EVP_aes_256_gcm(), key, iv, aad, naad, pt, pt_len, out);
+}
+
+int aead_open(const uint8_t key[CKQ_SKEY_LEN], uint64_t nonce,
+	      const struct span *aad, size_t naad,
+	      const uint8_t *ct, size_t ct_len, uint8_t *pt)
+{
+	uint8_t iv[CKQ_AEAD_IV_LEN];
+
+	aead_counter_iv(nonce, iv);
+	return aead_evp_open(EVP_aes_256_gcm(), key, iv, aad, naad, ct, ct_len, pt);
 }

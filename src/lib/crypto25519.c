@@ -10,6 +10,7 @@
 
 #include "crypto.h"
 #include "crypto25519.h"
+#include "crypto_impl.h"
 #include "err.h"
 
 int x25519_from_raw(const uint8_t priv[CKQ_X25519_LEN], struct ckq_x25519 **out)
@@ -245,68 +246,18 @@ int hkdf_expand(const uint8_t prk[CKQ_HASH_LEN], const struct span *info, size_t
 	return ret;
 }
 
-static int aead2_run(bool enc, const uint8_t key[CKQ_AEAD2_KEY_LEN],
-		     const uint8_t iv[CKQ_AEAD2_IV_LEN], const struct span *aad, size_t naad,
-		     const uint8_t *in, size_t in_len, uint8_t *out, uint8_t *tag)
-{
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	int n, ret = enc ? CKQ_ERR_CRYPTO : CKQ_ERR_DECRYPT;
-	size_t i;
-
-	if (!ctx)
-		return CKQ_ERR_NOMEM;
-	if (in_len > INT32_MAX)
-		goto out;
-	if (EVP_CipherInit_ex(ctx, EVP_chacha20_poly1305(), NULL, key, iv, enc) != 1)
-		goto out;
-	for (i = 0; i < naad; i++)
-		if (aad[i].n > INT32_MAX ||
-		    EVP_CipherUpdate(ctx, NULL, &n, aad[i].p, (int)aad[i].n) != 1)
-			goto out;
-	if (in_len && EVP_CipherUpdate(ctx, out, &n, in, (int)in_len) != 1)
-		goto out;
-	if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, CKQ_TAG_LEN, tag) != 1)
-		goto out;
-	if (EVP_CipherFinal_ex(ctx, out + in_len, &n) != 1)
-		goto out;
-	if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, CKQ_TAG_LEN, tag) != 1)
-		goto out;
-	ret = 0;
-out:
-	EVP_CIPHER_CTX_free(ctx);
-	return ret;
-}
-
 int aead2_seal_iv(const uint8_t key[CKQ_AEAD2_KEY_LEN], const uint8_t iv[CKQ_AEAD2_IV_LEN],
 		  const struct span *aad, size_t naad,
 		  const uint8_t *pt, size_t pt_len, uint8_t *out)
 {
-	return aead2_run(true, key, iv, aad, naad, pt, pt_len, out, out + pt_len);
+	return aead_evp_seal(EVP_chacha20_poly1305(), key, iv, aad, naad, pt, pt_len, out);
 }
 
 int aead2_open_iv(const uint8_t key[CKQ_AEAD2_KEY_LEN], const uint8_t iv[CKQ_AEAD2_IV_LEN],
 		  const struct span *aad, size_t naad,
 		  const uint8_t *ct, size_t ct_len, uint8_t *pt)
 {
-	uint8_t tag[CKQ_TAG_LEN];
-	int ret;
-
-	if (ct_len < CKQ_TAG_LEN)
-		return CKQ_ERR_TRUNCATED;
-	memcpy(tag, ct + ct_len - CKQ_TAG_LEN, CKQ_TAG_LEN);
-	ret = aead2_run(false, key, iv, aad, naad, ct, ct_len - CKQ_TAG_LEN, pt, tag);
-	if (ret < 0)
-		wipe(pt, ct_len - CKQ_TAG_LEN);
-	return ret;
-}
-
-static void counter_iv(uint64_t nonce, uint8_t iv[CKQ_AEAD2_IV_LEN])
-{
-	int i;
-
-	memset(iv, 0, CKQ_AEAD2_IV_LEN);
-	for (i = 0; i < 8; i++)
-		iv[11 - i] = (uint8_t)(nonce >> (8 * i));
+	return aead_evp_open(EVP_chacha20_poly1305(), key, iv, aad, naad, ct, ct_len, pt);
 }
 
 int aead2_seal(const uint8_t key[CKQ_AEAD2_KEY_LEN], uint64_t nonce,
@@ -315,7 +266,7 @@ int aead2_seal(const uint8_t key[CKQ_AEAD2_KEY_LEN], uint64_t nonce,
 {
 	uint8_t iv[CKQ_AEAD2_IV_LEN];
 
-	counter_iv(nonce, iv);
+	aead_counter_iv(nonce, iv);
 	return aead2_seal_iv(key, iv, aad, naad, pt, pt_len, out);
 }
 
@@ -325,7 +276,7 @@ int aead2_open(const uint8_t key[CKQ_AEAD2_KEY_LEN], uint64_t nonce,
 {
 	uint8_t iv[CKQ_AEAD2_IV_LEN];
 
-	counter_iv(nonce, iv);
+	aead_counter_iv(nonce, iv);
 	return aead2_open_iv(key, iv, aad, naad, ct, ct_len, pt);
 }
 
@@ -377,34 +328,6 @@ static EVP_PKEY *pem_read(const char *pem, size_t len, bool private_part, int ty
 	return pkey;
 }
 
-static int pem_write(EVP_PKEY *pkey, bool private_part, char **out, size_t *out_len)
-{
-	BIO *bio = BIO_new(BIO_s_secmem());
-	BUF_MEM *mem = NULL;
-	char *s;
-	int ok;
-
-	if (!bio)
-		return CKQ_ERR_NOMEM;
-	ok = private_part ? PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL) :
-			    PEM_write_bio_PUBKEY(bio, pkey);
-	if (!ok || BIO_get_mem_ptr(bio, &mem) != 1 || !mem) {
-		BIO_free(bio);
-		return CKQ_ERR_CRYPTO;
-	}
-	s = malloc(mem->length + 1);
-	if (!s) {
-		BIO_free(bio);
-		return CKQ_ERR_NOMEM;
-	}
-	memcpy(s, mem->data, mem->length);
-	s[mem->length] = '\0';
-	*out_len = mem->length;
-	*out = s;
-	BIO_free(bio);
-	return 0;
-}
-
 int x25519_from_pem(const char *pem, size_t len, struct ckq_x25519 **out)
 {
 	EVP_PKEY *pkey = pem_read(pem, len, true, EVP_PKEY_X25519);
@@ -442,7 +365,7 @@ int x25519_pub_from_pem(const char *pem, size_t len, uint8_t pub[CKQ_X25519_LEN]
 
 int x25519_to_pem(const struct ckq_x25519 *k, bool private_part, char **out, size_t *out_len)
 {
-	return pem_write(k->pkey, private_part, out, out_len);
+	return pkey_to_pem(k->pkey, private_part, out, out_len);
 }
 
 int ed25519_seed_from_pem(const char *pem, size_t len, uint8_t seed[CKQ_ED25519_LEN])
@@ -467,7 +390,7 @@ int ed25519_seed_to_pem(const uint8_t seed[CKQ_ED25519_LEN], char **out, size_t 
 
 	if (!pkey)
 		return CKQ_ERR_KEY;
-	ret = pem_write(pkey, true, out, out_len);
+	ret = pkey_to_pem(pkey, true, out, out_len);
 	EVP_PKEY_free(pkey);
 	return ret;
 }

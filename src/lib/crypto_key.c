@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "crypto.h"
+#include "crypto_impl.h"
 #include "err.h"
 
 static const char mac1_label[] = "ckq suite1 mac1";
@@ -293,20 +294,17 @@ int key_from_pem(const void *pem, size_t len, bool want_private, struct ckq_key 
 	return ret;
 }
 
-int key_to_pem(const struct ckq_key *k, bool private_part, char **out, size_t *out_len)
+int pkey_to_pem(EVP_PKEY *pkey, bool private_part, char **out, size_t *out_len)
 {
 	BIO *bio = BIO_new(BIO_s_secmem());
 	BUF_MEM *mem = NULL;
-	int ok;
 	char *s;
+	int ok;
 
 	if (!bio)
 		return CKQ_ERR_NOMEM;
-	if (private_part)
-		ok = k->has_private &&
-		     PEM_write_bio_PrivateKey(bio, k->pkey, NULL, NULL, 0, NULL, NULL);
-	else
-		ok = PEM_write_bio_PUBKEY(bio, k->pkey);
+	ok = private_part ? PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL) :
+			    PEM_write_bio_PUBKEY(bio, pkey);
 	if (!ok || BIO_get_mem_ptr(bio, &mem) != 1 || !mem) {
 		BIO_free(bio);
 		return CKQ_ERR_CRYPTO;
@@ -322,6 +320,13 @@ int key_to_pem(const struct ckq_key *k, bool private_part, char **out, size_t *o
 	*out = s;
 	BIO_free(bio);
 	return 0;
+}
+
+int key_to_pem(const struct ckq_key *k, bool private_part, char **out, size_t *out_len)
+{
+	if (private_part && !k->has_private)
+		return CKQ_ERR_CRYPTO;
+	return pkey_to_pem(k->pkey, private_part, out, out_len);
 }
 
 void key_free(struct ckq_key *k)
