@@ -21,30 +21,7 @@ set -u
 
 builddir=${CKQ_BUILDDIR:-.}
 CKQ=$builddir/ckq
-n=0
-failed=0
-
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-
-diag() {
-	local line
-	while IFS= read -r line; do
-		echo "# $line"
-	done
-}
-
-bail() {
-	echo "Bail out! $*"
-	exit 1
-}
+. "$(dirname "$0")/tap.sh"
 
 [ -x "$CKQ" ] || bail "no $CKQ: build first"
 SERVER_TOOL=$builddir/tests/s2_server_tool
@@ -497,4 +474,4 @@ ok $? "ckq open --keep --close-on-exit: granted, renewed twice, closed on SIGTER
 ok $? "four knocks, each with its own code and its own message 1"
 
 echo "1..$n"
-exit 0
+[ "$failed" = 0 ]

@@ -19,30 +19,7 @@ set -u
 
 builddir=${CKQ_BUILDDIR:-.}
 srcdir=${CKQ_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
-n=0
-failed=0
-
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-
-diag() {
-	local line
-	while IFS= read -r line; do
-		echo "# $line"
-	done
-}
-
-bail() {
-	echo "Bail out! $*"
-	exit 1
-}
+. "$(dirname "$0")/tap.sh"
 
 for p in ckq ckq-admin ckqd; do
 	[ -x "$builddir/$p" ] || bail "no $builddir/$p: build first"
