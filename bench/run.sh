@@ -637,9 +637,9 @@ suite2_knocks() {
 	"$B/mkusers" keys2 "$cache/keys" "$KEY_POOL" &&
 		"$B/mkusers" users2 "$TMP/etc" "$cache/keys" "$U_S2" $((HS_USERS + LAT_N)) "$KEY_POOL" ||
 		die "cannot make the suite 2 users"
-	# A fresh ckqd and fresh sets, as suite 1's knocks had: ckqd scans its
-	# table of grant holders and its pending sessions per knock, so the
-	# thousands of grants suite 1's knocks left would weigh on suite 2's.
+	# A fresh ckqd and fresh sets, as suite 1's knocks had: the thousands
+	# of grants suite 1's knocks left, in the set and in ckqd's table of
+	# grant holders, would make the two runs unlike.
 	stop_ckqd
 	ckq_rules
 	start_ckqd

@@ -76,7 +76,7 @@ CHECK_TESTS="tests/unit/test_buf tests/unit/test_totp tests/unit/test_replay tes
 tests/unit/test_crypto25519 tests/unit/test_sshkey tests/unit/test_suite2 tests/unit/test_proto2 tests/unit/test_agent \
 tests/unit/test_proto tests/unit/test_pkt tests/unit/test_conf tests/unit/test_pending \
 tests/unit/test_srclimit tests/unit/test_web tests/unit/test_stats tests/unit/test_nftrules \
-tests/unit/test_otpguard tests/netns/queues.sh" \
+tests/unit/test_otpguard tests/unit/test_holdtab tests/netns/queues.sh" \
 	check_build build-tsan --enable-werror --enable-tsan
 
 # The daemon's path under valgrind: the end-to-end story with ckqd wrapped.

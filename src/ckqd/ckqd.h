@@ -88,6 +88,29 @@ struct holder {
 
 #define HOLDERS_MAX 8192
 
+/* holdtab.c: the holders, indexed by (set, address); expires > now: live. */
+struct holdtab;
+
+/* cap slots, allocated once; NULL when out of memory. */
+struct holdtab *holdtab_new(size_t cap);
+void holdtab_free(struct holdtab *t);
+/* The live holder of (set, addr) with the latest end, other than user `not`. */
+struct holder *holdtab_longest(struct holdtab *t, const char *set, const struct ckq_addr *addr,
+			       const char *not, uint64_t now);
+/* Forgets user's holder of (set, addr), or every one when user is NULL. */
+void holdtab_drop(struct holdtab *t, const char *set, const struct ckq_addr *addr,
+		  const char *user);
+/*
+ * Records user's grant on (set, addr) until `expires`. A full table gives
+ * up the grant that ends first.
+ */
+void holdtab_set(struct holdtab *t, const char *set, const struct ckq_addr *addr,
+		 const char *user, uint64_t expires, uint64_t now);
+/* user's next live holder at or after slot *i, which it moves past; NULL: no more. */
+struct holder *holdtab_next_of(struct holdtab *t, const char *user, size_t *i, uint64_t now);
+/* h leaves the table; its set, address and user stay readable until the next holdtab_set. */
+void holdtab_forget(struct holdtab *t, struct holder *h);
+
 /*
  * Under load (doc/protocol.md 3.8): more than LOAD_PER_SEC message 1s that
  * would need the private key in one second (of either suite: an RSA
@@ -146,7 +169,7 @@ struct ckqd {
 	pthread_rwlock_t users_lock;
 	int raw4, raw6;
 	struct otpguard otpguard;	/* wrong codes per user key; under lock */
-	struct holder *holders;		/* HOLDERS_MAX, or NULL before the first grant */
+	struct holdtab *holders;	/* HOLDERS_MAX, or NULL before the first grant */
 	/* Cookies and load, under lock: [0] the current secret, [1] the last. */
 	uint8_t cookie_secret[2][CKQ_HASH_LEN];
 	uint64_t cookie_rotated_ms;	/* 0: no secret yet */

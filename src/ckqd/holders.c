@@ -21,81 +21,37 @@
 bool holders_ready(struct ckqd *d)
 {
 	if (!d->holders)
-		d->holders = calloc(HOLDERS_MAX, sizeof(*d->holders));
+		d->holders = holdtab_new(HOLDERS_MAX);
 	return d->holders != NULL;
 }
 
 void engine_free(struct ckqd *d)
 {
-	free(d->holders);
+	holdtab_free(d->holders);
 	d->holders = NULL;
 }
 
-static bool holder_is(const struct holder *h, const char *set, const struct ckq_addr *addr)
-{
-	return h->expires && !strcmp(h->set, set) && addr_equal(&h->addr, addr);
-}
-
-/* The live holder of (set, addr) with the latest end, other than `not`. */
 static struct holder *holder_longest(struct ckqd *d, const char *set, const struct ckq_addr *addr,
 				     const char *not, uint64_t now)
 {
-	struct holder *best = NULL;
-	size_t i;
-
-	for (i = 0; i < HOLDERS_MAX; i++) {
-		struct holder *h = &d->holders[i];
-
-		if (h->expires && h->expires <= now)
-			h->expires = 0;
-		if (!holder_is(h, set, addr) || (not && !strcmp(h->user, not)))
-			continue;
-		if (!best || h->expires > best->expires)
-			best = h;
-	}
-	return best;
+	return holdtab_longest(d->holders, set, addr, not, now);
 }
 
 static void holder_drop(struct ckqd *d, const char *set, const struct ckq_addr *addr,
 			const char *user)
 {
-	size_t i;
-
-	for (i = 0; i < HOLDERS_MAX; i++) {
-		struct holder *h = &d->holders[i];
-
-		if (holder_is(h, set, addr) && (!user || !strcmp(h->user, user)))
-			h->expires = 0;
-	}
+	holdtab_drop(d->holders, set, addr, user);
 }
 
 /*
- * Records user's grant on (set, addr) until `expires`. A full table gives
- * up the grant that ends first: at worst, that holder's grant can then be
- * shortened or closed by another's, as before this table existed.
+ * A full table gives up the grant that ends first: at worst, that holder's
+ * grant can then be shortened or closed by another's, as before this table
+ * existed.
  */
 static void holder_set(struct ckqd *d, const char *set, const struct ckq_addr *addr,
 		       const char *user, uint64_t expires, uint64_t now)
 {
-	struct holder *slot = NULL;
-	size_t i;
-
-	for (i = 0; i < HOLDERS_MAX; i++) {
-		struct holder *h = &d->holders[i];
-
-		if (h->expires && h->expires <= now)
-			h->expires = 0;
-		if (holder_is(h, set, addr) && !strcmp(h->user, user)) {
-			slot = h;
-			break;
-		}
-		if (!slot || (slot->expires && h->expires < slot->expires))
-			slot = h;
-	}
-	snprintf(slot->set, sizeof(slot->set), "%s", set);
-	slot->addr = *addr;
-	snprintf(slot->user, sizeof(slot->user), "%s", user);
-	slot->expires = expires;
+	holdtab_set(d->holders, set, addr, user, expires, now);
 }
 
 struct learn_ctx {
@@ -209,13 +165,13 @@ void engine_close_user(struct ckqd *d, const char *user)
 	 * where ckq-admin, closing the user's grants by name, took the entry
 	 * that another user's grant also held: that one is given back.
 	 */
-	for (i = 0; d->holders && i < HOLDERS_MAX; i++) {
-		struct holder *h = &d->holders[i], *other;
+	for (i = 0; d->holders;) {
 		uint64_t now = d->now();
+		struct holder *h = holdtab_next_of(d->holders, user, &i, now), *other;
 
-		if (!h->expires || strcmp(h->user, user))
-			continue;
-		h->expires = 0;
+		if (!h)
+			break;
+		holdtab_forget(d->holders, h);
 		other = holder_longest(d, h->set, &h->addr, NULL, now);
 		if (other && grant_test(d->grant, h->set, &h->addr) == 0 &&
 		    grant_add(d->grant, h->set, &h->addr, (uint32_t)(other->expires - now),
