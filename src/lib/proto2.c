@@ -12,13 +12,11 @@
 #include "err.h"
 #include "proto.h"
 #include "proto2.h"
+#include "proto_hdr.h"
 #include "sshkey.h"
 #include "suite2.h"
 
 static const char L_REQ2[] = "ckq suite2 request c2s";
-
-#define LABEL(l) ((struct span){ (l), sizeof(l) - 1 })
-#define SPAN(p, n) ((struct span){ (p), (n) })
 
 /* The request fields, as suite 1's body₁ has them, before sig_kind. */
 #define BODY_FIXED (1 + 1 + 17 + 1 + 2 + 4 + 8 + 4 + CKQ_NONCE_LEN)
@@ -47,36 +45,6 @@ int s2_server_init(const uint8_t pub[CKQ_X25519_LEN], struct ckq_x25519 *priv,
 	if (ret == 0)
 		ret = s2_mac1_key(pub, out->mac1_key);
 	return ret;
-}
-
-static void put_hdr2(struct wbuf *w, uint8_t type)
-{
-	wbuf_put(w, CKQ_MAGIC, 3);
-	wbuf_u8(w, CKQ_VERSION);
-	wbuf_u8(w, CKQ_SUITE_2);
-	wbuf_u8(w, type);
-	wbuf_u16(w, 0);
-}
-
-static int get_hdr2(struct cur *c, uint8_t want_type)
-{
-	const uint8_t *magic = cur_take(c, 3);
-	uint8_t version = cur_u8(c), suite = cur_u8(c), type = cur_u8(c);
-	uint16_t reserved = cur_u16(c);
-
-	if (c->err)
-		return CKQ_ERR_TRUNCATED;
-	if (memcmp(magic, CKQ_MAGIC, 3))
-		return CKQ_ERR_MAGIC;
-	if (version != CKQ_VERSION)
-		return CKQ_ERR_VERSION;
-	if (suite != CKQ_SUITE_2)
-		return CKQ_ERR_SUITE;
-	if (reserved != 0)
-		return CKQ_ERR_FORMAT;
-	if (type != want_type)
-		return CKQ_ERR_TYPE;
-	return type;
 }
 
 static uint8_t sig_kind_of(const struct ckq_sshkey *k)
@@ -147,7 +115,7 @@ int s2_request_begin(const struct s2_server *srv, const struct ckq_sshkey *user,
 	st->body_len = b.len;
 
 	p = wbuf_init(st->prefix, sizeof(st->prefix));
-	put_hdr2(&p, CKQ_MSG_REQUEST);
+	hdr_put(&p, CKQ_SUITE_2, CKQ_MSG_REQUEST);
 	wbuf_put(&p, st->eph->pub, CKQ_X25519_LEN);
 	wbuf_u16(&p, (uint16_t)(b.len + sig_len_of(st->sig_kind) + CKQ_TAG_LEN));
 
@@ -235,7 +203,7 @@ int s2_request_core_len(const uint8_t *msg, size_t len, size_t *core_len)
 
 	if (len < CKQ_S2_MSG1_MIN || len > CKQ_S2_MSG1_MAX)
 		return CKQ_ERR_FORMAT;
-	ret = get_hdr2(&c, CKQ_MSG_REQUEST);
+	ret = hdr_get(&c, CKQ_SUITE_2, CKQ_MSG_REQUEST);
 	if (ret < 0)
 		return ret;
 	cur_take(&c, CKQ_X25519_LEN);

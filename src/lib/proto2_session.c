@@ -12,47 +12,24 @@
 #include "err.h"
 #include "proto.h"
 #include "proto2.h"
+#include "proto_hdr.h"
 
 static const char L_CHAL2[] = "ckq suite2 challenge s2c";
 static const char L_RESP2[] = "ckq suite2 response c2s";
 static const char L_RES2[] = "ckq suite2 result s2c";
 static const char L_COOKIE2[] = "ckq suite2 cookie s2c";
 
-#define LABEL(l) ((struct span){ (l), sizeof(l) - 1 })
-#define SPAN(p, n) ((struct span){ (p), (n) })
 #define HS_LEN (CKQ_HDR_LEN + CKQ_SID_LEN)
 
 enum { N_CHAL = 2, N_RESP = 3, N_RES = 4, N_COOKIE = 5 };
 
-static void put_hdr2(struct wbuf *w, uint8_t type)
-{
-	wbuf_put(w, CKQ_MAGIC, 3);
-	wbuf_u8(w, CKQ_VERSION);
-	wbuf_u8(w, CKQ_SUITE_2);
-	wbuf_u8(w, type);
-	wbuf_u16(w, 0);
-}
-
 static int check_hdr2(const uint8_t *msg, size_t len, uint8_t type, size_t want_len)
 {
-	static const uint8_t hdr[] = { 'C', 'K', 'Q', CKQ_VERSION, CKQ_SUITE_2 };
 	struct cur c = cur_init(msg, len);
-	const uint8_t *h = cur_take(&c, sizeof(hdr));
-	uint8_t t = cur_u8(&c);
-	uint16_t reserved = cur_u16(&c);
+	int ret = hdr_get(&c, CKQ_SUITE_2, type);
 
-	if (c.err)
-		return CKQ_ERR_TRUNCATED;
-	if (memcmp(h, hdr, 3))
-		return CKQ_ERR_MAGIC;
-	if (h[3] != CKQ_VERSION)
-		return CKQ_ERR_VERSION;
-	if (h[4] != CKQ_SUITE_2)
-		return CKQ_ERR_SUITE;
-	if (reserved != 0)
-		return CKQ_ERR_FORMAT;
-	if (t != type)
-		return CKQ_ERR_TYPE;
+	if (ret < 0)
+		return ret;
 	return len == want_len ? 0 : len < want_len ? CKQ_ERR_TRUNCATED : CKQ_ERR_FORMAT;
 }
 
@@ -65,7 +42,7 @@ static int seal2(const struct s2_server *srv, const struct s2_session *s, uint8_
 	uint8_t *ct;
 	int ret;
 
-	put_hdr2(&w, type);
+	hdr_put(&w, CKQ_SUITE_2, type);
 	wbuf_put(&w, s->sid, CKQ_SID_LEN);
 	ct = wbuf_reserve(&w, body_len + CKQ_TAG_LEN);
 	if (!ct || w.err)
@@ -253,7 +230,7 @@ int s2_cookie_build(const struct s2_server *srv, const uint8_t *m1_core, size_t 
 
 	if (core_len < CKQ_HDR_LEN + CKQ_MAC1_LEN)
 		return CKQ_ERR_RANGE;
-	put_hdr2(&w, CKQ_MSG_COOKIE);
+	hdr_put(&w, CKQ_SUITE_2, CKQ_MSG_COOKIE);
 	nonce = wbuf_reserve(&w, CKQ_COOKIE_NONCE_LEN);
 	ct = wbuf_reserve(&w, CKQ_COOKIE_LEN + CKQ_TAG_LEN);
 	if (!nonce || !ct || w.err)

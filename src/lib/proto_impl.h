@@ -15,6 +15,7 @@
 #include "crypto.h"
 #include "err.h"
 #include "proto.h"
+#include "proto_hdr.h"
 
 /*
  * Direction labels: each enters the AEAD's associated data and the
@@ -26,9 +27,6 @@ static const char L_RESP[] = "ckq suite1 response c2s";
 static const char L_RES[] = "ckq suite1 result s2c";
 static const char L_COOKIE[] = "ckq suite1 cookie s2c";
 
-#define LABEL(l) ((struct span){ (l), sizeof(l) - 1 })
-#define SPAN(p, n) ((struct span){ (p), (n) })
-
 /* Nonces of the session key: each message type uses its own, once. */
 enum { N_REQ = 1, N_CHAL = 2, N_RESP = 3, N_RES = 4, N_COOKIE = 5 };
 
@@ -38,32 +36,12 @@ enum { N_REQ = 1, N_CHAL = 2, N_RESP = 3, N_RES = 4, N_COOKIE = 5 };
 
 static inline void put_hdr(struct wbuf *w, uint8_t type)
 {
-	wbuf_put(w, CKQ_MAGIC, 3);
-	wbuf_u8(w, CKQ_VERSION);
-	wbuf_u8(w, CKQ_SUITE_1);
-	wbuf_u8(w, type);
-	wbuf_u16(w, 0);
+	hdr_put(w, CKQ_SUITE_1, type);
 }
 
 static inline int get_hdr(struct cur *c, uint8_t want_type)
 {
-	const uint8_t *magic = cur_take(c, 3);
-	uint8_t version = cur_u8(c), suite = cur_u8(c), type = cur_u8(c);
-	uint16_t reserved = cur_u16(c);
-
-	if (c->err)
-		return CKQ_ERR_TRUNCATED;
-	if (memcmp(magic, CKQ_MAGIC, 3))
-		return CKQ_ERR_MAGIC;
-	if (version != CKQ_VERSION)
-		return CKQ_ERR_VERSION;
-	if (suite != CKQ_SUITE_1)
-		return CKQ_ERR_SUITE;
-	if (reserved != 0)
-		return CKQ_ERR_FORMAT;
-	if (want_type && type != want_type)
-		return CKQ_ERR_TYPE;
-	return type;
+	return hdr_get(c, CKQ_SUITE_1, want_type);
 }
 
 static inline void put_addr(struct wbuf *w, const struct ckq_addr *a)
